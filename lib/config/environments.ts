@@ -1,0 +1,58 @@
+import type { EnvironmentConfig, EnvironmentName } from './environment-config.js';
+
+const shared = {
+  region: 'eu-west-1',
+  tags: { project: 'clv-platform', 'managed-by': 'cdk' },
+};
+
+/**
+ * Raw values of each environment. They are validated by `loadEnvironmentConfig` before any stack sees them.
+ * Accounts are left out on purpose: set them with `-c account=123456789012` or the CLI's default credentials.
+ */
+export const ENVIRONMENTS: Record<EnvironmentName, unknown> = {
+  dev: {
+    ...shared,
+    name: 'dev',
+    removalPolicy: 'destroy',
+    terminationProtection: false,
+    logRetentionDays: 30,
+    lake: {
+      rawToInfrequentAccessDays: 30,
+      athenaResultsExpirationDays: 7,
+      noncurrentVersionExpirationDays: 30,
+      accessLogsExpirationDays: 90,
+      athenaBytesScannedCutoff: 10_000_000_000,
+    },
+    featureStore: { onlineStoreEnabled: false },
+  } satisfies EnvironmentConfig,
+  staging: {
+    ...shared,
+    name: 'staging',
+    removalPolicy: 'retain',
+    terminationProtection: false,
+    logRetentionDays: 90,
+    lake: {
+      rawToInfrequentAccessDays: 30,
+      athenaResultsExpirationDays: 14,
+      noncurrentVersionExpirationDays: 90,
+      accessLogsExpirationDays: 365,
+      athenaBytesScannedCutoff: 100_000_000_000,
+    },
+    featureStore: { onlineStoreEnabled: false },
+  } satisfies EnvironmentConfig,
+  prod: {
+    ...shared,
+    name: 'prod',
+    removalPolicy: 'retain',
+    terminationProtection: true,
+    logRetentionDays: 365,
+    lake: {
+      rawToInfrequentAccessDays: 60,
+      athenaResultsExpirationDays: 30,
+      noncurrentVersionExpirationDays: 365,
+      accessLogsExpirationDays: 731,
+      athenaBytesScannedCutoff: 1_000_000_000_000,
+    },
+    featureStore: { onlineStoreEnabled: false },
+  } satisfies EnvironmentConfig,
+};

@@ -1,0 +1,47 @@
+import { type App, Tags } from 'aws-cdk-lib';
+import type { EnvironmentConfig } from './config/environment-config.js';
+import { FeaturesStack } from './stacks/features-stack.js';
+import { IngestionStack } from './stacks/ingestion-stack.js';
+import { LakeStack } from './stacks/lake-stack.js';
+import { MlStack } from './stacks/ml-stack.js';
+import { MonitoringStack } from './stacks/monitoring-stack.js';
+
+/** The five stacks of one environment. */
+export interface Platform {
+  readonly lake: LakeStack;
+  readonly ingestion: IngestionStack;
+  readonly features: FeaturesStack;
+  readonly ml: MlStack;
+  readonly monitoring: MonitoringStack;
+}
+
+/** Builds every stack of one environment into the app. Stack names carry the environment: `Clv-<env>-<Part>`. */
+export function createPlatform(app: App, config: EnvironmentConfig): Platform {
+  const base = {
+    config,
+    env: { account: config.account, region: config.region },
+    terminationProtection: config.terminationProtection,
+  };
+  const name = (part: string) => `Clv-${config.name}-${part}`;
+  const lake = new LakeStack(app, name('Lake'), { ...base, stackName: name('Lake') });
+  const monitoring = new MonitoringStack(app, name('Monitoring'), {
+    ...base,
+    stackName: name('Monitoring'),
+    key: lake.key,
+  });
+  const ingestion = new IngestionStack(app, name('Ingestion'), {
+    ...base,
+    stackName: name('Ingestion'),
+    key: lake.key,
+    rawBucket: lake.rawBucket,
+  });
+  const features = new FeaturesStack(app, name('Features'), { ...base, stackName: name('Features') });
+  const ml = new MlStack(app, name('Ml'), { ...base, stackName: name('Ml') });
+
+  const platform = { lake, ingestion, features, ml, monitoring };
+  for (const stack of Object.values(platform)) {
+    for (const [key, value] of Object.entries(config.tags)) Tags.of(stack).add(key, value);
+    Tags.of(stack).add('environment', config.name);
+  }
+  return platform;
+}
