@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import zlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
 # Customers per chunk. Part of the algorithm (child seeds are derived per chunk), so it is a constant:
 # changing it changes the output. Memory per worker grows with it, not with --customers.
-CHUNK_CUSTOMERS = 25_000
+CHUNK_CUSTOMERS = 5_000
 
 # Which countries pay in which currency, used when contracts/reference-data.json has no
 # 'country_currency' map. Countries not listed pay in the base currency.
@@ -91,12 +91,9 @@ class Process:
     drift_spend_basket: float = 1.3  # ... and beta_i x 1.3
     pipeline_bug_sku_share: float = 0.35  # pipeline-bug: rows with an alphanumeric product id ...
     pipeline_bug_null_share: float = 0.2  # ... and rows with an empty country
-    extra: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
-        d = asdict(self)
-        d.pop("extra")
-        return d
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -136,7 +133,11 @@ def name_effects(kind: str, names: tuple[str, ...], sigma: float) -> dict[str, d
     for name in names:
         rng = np.random.default_rng(zlib.crc32(f"{kind}:{name}".encode()))
         f, d, s = np.exp(rng.normal(0.0, sigma, size=3))
-        out[name] = {"frequency": round(float(f), 4), "dropout_odds": round(float(d), 4), "spend": round(float(s), 4)}
+        out[name] = {
+            "frequency": round(float(f), 4),
+            "dropout_odds": round(float(d), 4),
+            "spend": round(float(s), 4),
+        }
     return out
 
 

@@ -48,8 +48,10 @@ def load_reference(path: Path = REFERENCE_PATH) -> Reference:
         raise ValueError(f"{path}: invalid JSON ({exc})") from exc
     base = data.get("base_currency")
     fx = data.get("fx_to_base")
-    if not isinstance(fx, dict) or not fx or not all(
-        isinstance(k, str) and isinstance(v, int | float) and v > 0 for k, v in fx.items()
+    if (
+        not isinstance(fx, dict)
+        or not fx
+        or not all(isinstance(k, str) and isinstance(v, int | float) and v > 0 for k, v in fx.items())
     ):
         raise ValueError(f"{path}: 'fx_to_base' must map currency codes to positive numbers")
     if not isinstance(base, str) or fx.get(base) != 1:
@@ -59,9 +61,10 @@ def load_reference(path: Path = REFERENCE_PATH) -> Reference:
         raise ValueError(f"{path}: 'gift_card_sku_prefix' must be a plain non-empty string")
     countries = _strings(data, "countries", path)
     cc = data.get("country_currency")
-    if cc is not None:
-        if not isinstance(cc, dict) or not all(k in countries and v in fx for k, v in cc.items()):
-            raise ValueError(f"{path}: 'country_currency' must map known countries to currencies in fx_to_base")
+    if cc is not None and (
+        not isinstance(cc, dict) or not all(k in countries and v in fx for k, v in cc.items())
+    ):
+        raise ValueError(f"{path}: 'country_currency' must map known countries to currencies in fx_to_base")
     return Reference(
         base_currency=base,
         fx_to_base={k: float(v) for k, v in fx.items()},

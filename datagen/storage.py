@@ -15,8 +15,8 @@ def resolve_uri(uri: str) -> Path:
     if not uri or not uri.strip():
         raise ValueError("output URI is empty")
     if uri.startswith("s3://"):
-        rest = uri[len("s3://") :].strip("/")
-        bucket, _, key = rest.partition("/")
+        bucket, _, key = uri[len("s3://") :].partition("/")
+        key = key.strip("/")
         if not bucket:
             raise ValueError(f"s3 URI {uri!r} has no bucket (expected s3://bucket/prefix)")
         root = Path(os.environ.get("CLV_LOCAL_ROOT") or Path.cwd() / ".clv-local")

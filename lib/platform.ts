@@ -33,10 +33,21 @@ export function createPlatform(app: App, config: EnvironmentConfig): Platform {
     ...base,
     stackName: name('Ingestion'),
     key: lake.key,
-    rawBucket: lake.rawBucket,
+    lake,
   });
-  const features = new FeaturesStack(app, name('Features'), { ...base, stackName: name('Features') });
-  const ml = new MlStack(app, name('Ml'), { ...base, stackName: name('Ml') });
+  const features = new FeaturesStack(app, name('Features'), { ...base, stackName: name('Features'), lake });
+  const ml = new MlStack(app, name('Ml'), {
+    ...base,
+    stackName: name('Ml'),
+    lake,
+    dataPipeline: {
+      alertsTopic: monitoring.alertsTopic,
+      ingestTransactionsJobName: ingestion.ingestTransactionsJob.jobName,
+      sessionizeClickstreamJobName: ingestion.sessionizeClickstreamJob.jobName,
+      buildFeaturesJobName: features.buildFeaturesJob.jobName,
+      featureGroupName: features.featureGroupName,
+    },
+  });
 
   const platform = { lake, ingestion, features, ml, monitoring };
   for (const stack of Object.values(platform)) {

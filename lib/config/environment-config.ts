@@ -42,6 +42,38 @@ export const environmentConfigSchema = z
         accessLogsExpirationDays: z.number().int().min(1),
         /** Athena workgroup per-query bytes-scanned cutoff (>= 10 MB, an Athena minimum). */
         athenaBytesScannedCutoff: z.number().int().min(10_000_000),
+        /** Days quarantined rows (they hold unhashed PII) are kept before they expire. */
+        quarantineExpirationDays: z.number().int().min(1).max(365),
+      })
+      .strict(),
+    clickstream: z
+      .object({
+        /** Firehose buffering interval (seconds). */
+        bufferIntervalSeconds: z.number().int().min(60).max(900),
+        /** Firehose buffering size (MiB); dynamic partitioning needs at least 64. */
+        bufferSizeMiB: z.number().int().min(64).max(128),
+      })
+      .strict(),
+    glue: z
+      .object({
+        /** Worker type of every Glue job. */
+        workerType: z.enum(['G.1X', 'G.2X', 'G.4X']),
+        /** Workers per job run (>= 2: one driver, one executor). */
+        numberOfWorkers: z.number().int().min(2).max(100),
+        /** Job run timeout (minutes). */
+        timeoutMinutes: z.number().int().min(5).max(2880),
+      })
+      .strict(),
+    dataPipeline: z
+      .object({
+        /** Run the daily data pipeline on a schedule (off: start executions by hand). */
+        scheduleEnabled: z.boolean(),
+        /** EventBridge Scheduler cron expression (UTC) of the daily run; the input date is the day before. */
+        scheduleCron: z
+          .string()
+          .regex(/^cron\(\S+ \S+ \S+ \S+ \S+ \S+\)$/, 'must be an EventBridge cron(...) with six fields'),
+        /** Maximum run time of one execution (minutes). */
+        timeoutMinutes: z.number().int().min(10).max(1440),
       })
       .strict(),
     featureStore: z

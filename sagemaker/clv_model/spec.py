@@ -4,7 +4,8 @@ Sources, first that works:
 1. an explicit path, or $CLV_FEATURE_CONTRACT (a copy of contracts/feature-contract.json);
 2. the package clv_glue.features.contract (when the Glue package is importable: locally, and in the
    SageMaker source bundle when the lead ships it);
-3. contracts/feature-contract.json of the repository this file lives in.
+3. feature_contract.json next to this module (a copy the SageMaker source bundle can carry);
+4. contracts/feature-contract.json of the repository this file lives in.
 
 The schema hash is verified the same way the TypeScript exporter computes it (sha256 of the canonical JSON
 without the hash). The model stores the resulting FeatureSpec, so scoring never depends on the contract file.
@@ -114,7 +115,8 @@ def load_spec(path: str | os.PathLike | None = None) -> FeatureSpec:
             glue_contract = None
         if glue_contract is not None:
             return spec_from_contract(glue_contract.CONTRACT, "clv_glue.features.contract")
-        source = _repo_contract_path()
+        bundled = Path(__file__).resolve().parent / "feature_contract.json"
+        source = bundled if bundled.is_file() else _repo_contract_path()
     p = Path(source)
     if not p.is_file():
         raise SpecError(

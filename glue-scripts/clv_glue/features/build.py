@@ -1,7 +1,7 @@
 """Point-in-time customer features (and labels) for one cutoff date, from the silver tables.
 
-Pure transformation: DataFrames in, one DataFrame out, no I/O and no Spark action except the single aggregate that
-infers `observed_until` when labels are asked for without it. Definitions: docs/features.md.
+Pure transformation: DataFrames in, one DataFrame out, no I/O and no Spark action except the single
+aggregate that infers `observed_until` when labels are asked for without it. Definitions: docs/features.md.
 
 Time rules (all instants UTC, compared as epoch microseconds so the session time zone cannot shift them):
 - features see only rows with invoice_ts < cutoff 00:00 (sessions: session_end < cutoff 00:00);
@@ -14,9 +14,9 @@ from __future__ import annotations
 import datetime as dt
 
 from pyspark.sql import Column, DataFrame
-from pyspark.sql import functions as F
+from pyspark.sql import functions as F  # noqa: N812
 
-from clv_glue.features import contract as C
+from clv_glue.features import contract as C  # noqa: N812
 
 US_PER_DAY = 86_400 * 1_000_000
 EPOCH = dt.date(1970, 1, 1)
@@ -57,7 +57,9 @@ class LabelWindowNotObservedError(ValueError):
 def _require_columns(df: DataFrame, required: tuple[str, ...], what: str) -> None:
     missing = [c for c in required if c not in df.columns]
     if missing:
-        raise ValueError(f"build_features: {what} is missing column(s) {missing}; it has {sorted(df.columns)}")
+        raise ValueError(
+            f"build_features: {what} is missing column(s) {missing}; it has {sorted(df.columns)}"
+        )
 
 
 def day_index(d: dt.date) -> int:
@@ -92,6 +94,7 @@ def _prepare_transactions(transactions: DataFrame) -> DataFrame:
     ts_us = F.unix_micros(F.col("invoice_ts").cast("timestamp"))
     quantity = F.col("quantity").cast("long")
     is_cancel = _flag("is_cancellation")
+    is_purchase = ~is_cancel & F.coalesce(quantity > 0, F.lit(False))
     return (
         transactions.where(F.col("customer_id").isNotNull() & (F.trim(F.col("customer_id")) != ""))
         .where(F.col("invoice_ts").isNotNull() & ~_flag("is_non_product"))
@@ -105,8 +108,10 @@ def _prepare_transactions(transactions: DataFrame) -> DataFrame:
             F.col("country").cast("string").alias("tx_country"),
             ts_us.alias("ts_us"),
             F.floor(ts_us / F.lit(US_PER_DAY)).cast("long").alias("day"),
-            (~is_cancel & (quantity > 0)).alias("is_purchase"),
-            (is_cancel | _flag("is_return") | (quantity < 0)).alias("is_ret"),
+            is_purchase.alias("is_purchase"),
+            (~is_purchase & (is_cancel | _flag("is_return") | F.coalesce(quantity < 0, F.lit(False)))).alias(
+                "is_ret"
+            ),
         )
     )
 
@@ -119,11 +124,8 @@ def _history_features(hist: DataFrame, cutoff_day: int) -> DataFrame:
     ret_value = F.abs(amount)
     day = F.col("day")
 
-    def sum_if(cond: Column, value: Column) -> Column:
-        return F.coalesce(F.sum(F.when(cond, value)), F.lit(0)).cast(value_type(value))
-
-    def value_type(value: Column) -> str:
-        return "double" if value is amount or value is ret_value else "long"
+    def sum_if(cond: Column, value: Column, spark_type: str = "double") -> Column:
+        return F.coalesce(F.sum(F.when(cond, value)), F.lit(0)).cast(spark_type)
 
     aggs: list[Column] = [
         F.min(F.when(p, day)).alias("first_day"),
@@ -133,9 +135,11 @@ def _history_features(hist: DataFrame, cutoff_day: int) -> DataFrame:
         sum_if(p, amount).alias("gross_spend"),
         sum_if(r, ret_value).alias("returns_value_all"),
         sum_if(p & F.col("is_gift_card"), amount).alias("gift_spend"),
-        sum_if(p, F.col("quantity")).alias("units"),
+        sum_if(p, F.col("quantity"), "long").alias("units"),
         F.countDistinct(F.when(p, F.col("invoice_id"))).alias("purchase_invoices"),
-        F.max(F.when(p, F.struct(F.col("ts_us"), F.col("tx_country")))).getField("tx_country").alias("last_country"),
+        F.max(F.when(p, F.struct(F.col("ts_us"), F.col("tx_country"))))
+        .getField("tx_country")
+        .alias("last_country"),
         sum_if(p & (day >= cutoff_day - TREND_WINDOW_DAYS), amount).alias("trend_recent"),
         sum_if(
             p & (day >= cutoff_day - 2 * TREND_WINDOW_DAYS) & (day < cutoff_day - TREND_WINDOW_DAYS), amount
@@ -154,13 +158,16 @@ def _history_features(hist: DataFrame, cutoff_day: int) -> DataFrame:
 
     n_gaps = F.greatest(F.size("purchase_days") - 1, F.lit(0))
     gaps = F.zip_with(
-        F.slice("purchase_days", 2, n_gaps), F.slice("purchase_days", 1, n_gaps), lambda a, b: (a - b).cast("double")
+        F.slice("purchase_days", 2, n_gaps),
+        F.slice("purchase_days", 1, n_gaps),
+        lambda a, b: (a - b).cast("double"),
     )
     btyd = F.col("last_day") - F.col("first_day")
     mean_gap = F.when(n_gaps >= 1, btyd / n_gaps)
     var_gap = F.when(
         n_gaps >= 2,
-        F.aggregate(gaps, F.lit(0.0), lambda acc, g: acc + (g - btyd / n_gaps) * (g - btyd / n_gaps)) / (n_gaps - 1),
+        F.aggregate(gaps, F.lit(0.0), lambda acc, g: acc + (g - btyd / n_gaps) * (g - btyd / n_gaps))
+        / (n_gaps - 1),
     )
     net = F.col("gross_spend") - F.col("returns_value_all")
     recent, prior = F.col("trend_recent"), F.col("trend_prior")
@@ -180,9 +187,13 @@ def _history_features(hist: DataFrame, cutoff_day: int) -> DataFrame:
         ],
         mean_gap.alias("interpurchase_mean_days"),
         var_gap.alias("interpurchase_var_days"),
-        F.when(recent + prior > 0, (recent - prior) / (recent + prior)).otherwise(F.lit(0.0)).alias("spend_trend_90d"),
+        F.when(recent + prior > 0, (recent - prior) / (recent + prior))
+        .otherwise(F.lit(0.0))
+        .alias("spend_trend_90d"),
         F.when(F.col("gross_spend") > 0, F.col("gift_spend") / F.col("gross_spend")).alias("gift_card_share"),
-        F.when(F.col("gross_spend") > 0, F.col("returns_value_all") / F.col("gross_spend")).alias("return_rate"),
+        F.when(F.col("gross_spend") > 0, F.col("returns_value_all") / F.col("gross_spend")).alias(
+            "return_rate"
+        ),
         (F.col("units") / F.col("purchase_invoices")).alias("avg_basket_items"),
         "last_country",
     )
@@ -244,12 +255,16 @@ def _customer_attributes(customers: DataFrame) -> DataFrame:
     )
 
 
-def _labels(future: DataFrame, cutoff_day: int, revenue_horizon_days: int, churn_horizon_days: int) -> DataFrame:
+def _labels(
+    future: DataFrame, cutoff_day: int, revenue_horizon_days: int, churn_horizon_days: int
+) -> DataFrame:
     p, r, day = F.col("is_purchase"), F.col("is_ret"), F.col("day")
     in_rev = day < cutoff_day + revenue_horizon_days
     in_churn = day < cutoff_day + churn_horizon_days
     agg = future.groupBy("customer_id").agg(
-        F.sum(F.when(p & in_rev, F.col("amount")).when(r & in_rev, -F.abs(F.col("amount")))).alias("net_future"),
+        F.sum(F.when(p & in_rev, F.col("amount")).when(r & in_rev, -F.abs(F.col("amount")))).alias(
+            "net_future"
+        ),
         F.count(F.when(p & in_churn, 1)).alias("purchases_churn_window"),
     )
     return agg.select("customer_id", "net_future", "purchases_churn_window")
@@ -260,7 +275,9 @@ def infer_observed_until(transactions: DataFrame) -> dt.date | None:
 
     This is the one Spark action build_features may run (only with labels and no observed_until).
     """
-    row = transactions.agg(F.max(F.unix_micros(F.col("invoice_ts").cast("timestamp"))).alias("m")).collect()[0]
+    row = transactions.agg(F.max(F.unix_micros(F.col("invoice_ts").cast("timestamp"))).alias("m")).collect()[
+        0
+    ]
     if row["m"] is None:
         return None
     return EPOCH + dt.timedelta(days=row["m"] // US_PER_DAY + 1)
@@ -277,19 +294,23 @@ def build_features(
     churn_horizon_days: int = 183,
     observed_until: dt.date | None = None,
 ) -> DataFrame:
-    """One row per customer with at least one product purchase before `cutoff`, columns as in the feature contract.
+    """One row per customer with a product purchase before `cutoff`; columns as in the feature contract.
 
     Labels (label_revenue_12m, label_churn_6m) are filled only with `with_labels`; they are null otherwise.
-    `observed_until` is the exclusive end of the observed data (data is complete for invoice_ts < observed_until
-    00:00 UTC); when None it is inferred as the day after the latest invoice_ts. With labels, the label windows
-    must be fully observed (observed_until >= cutoff + max horizon), otherwise LabelWindowNotObservedError is raised:
+    `observed_until` is the exclusive end of the observed data (data is complete for
+    invoice_ts < observed_until 00:00 UTC); when None it is inferred as the day after the latest invoice_ts.
+    With labels, the label windows must be fully observed (observed_until >= cutoff + max horizon), otherwise
+    LabelWindowNotObservedError is raised:
     a training set with truncated labels would silently bias revenue down and churn up.
     """
     if isinstance(cutoff, dt.datetime) or not isinstance(cutoff, dt.date):
-        raise TypeError(f"build_features: cutoff must be a datetime.date, got {type(cutoff).__name__}: {cutoff!r}")
+        raise TypeError(
+            f"build_features: cutoff must be a datetime.date, got {type(cutoff).__name__}: {cutoff!r}"
+        )
     if revenue_horizon_days <= 0 or churn_horizon_days <= 0:
         raise ValueError(
-            f"build_features: horizons must be positive (revenue={revenue_horizon_days}, churn={churn_horizon_days})"
+            "build_features: horizons must be positive "
+            f"(revenue={revenue_horizon_days}, churn={churn_horizon_days})"
         )
     cutoff_day = day_index(cutoff)
     cutoff_us = cutoff_day * US_PER_DAY
@@ -328,11 +349,18 @@ def build_features(
                 f"{' (inferred from the latest invoice_ts)' if observed_until is None else ''}; "
                 "use an earlier cutoff or build without labels"
             )
-        future = tx.where((F.col("ts_us") >= cutoff_us) & (F.col("ts_us") < (cutoff_day + horizon) * US_PER_DAY))
-        out = out.join(_labels(future, cutoff_day, revenue_horizon_days, churn_horizon_days), "customer_id", "left")
+        future = tx.where(
+            (F.col("ts_us") >= cutoff_us) & (F.col("ts_us") < (cutoff_day + horizon) * US_PER_DAY)
+        )
+        out = out.join(
+            _labels(future, cutoff_day, revenue_horizon_days, churn_horizon_days), "customer_id", "left"
+        )
         out = out.withColumn(
             "label_revenue_12m", F.greatest(F.coalesce(F.col("net_future"), F.lit(0.0)), F.lit(0.0))
-        ).withColumn("label_churn_6m", F.when(F.coalesce(F.col("purchases_churn_window"), F.lit(0)) > 0, 0).otherwise(1))
+        ).withColumn(
+            "label_churn_6m",
+            F.when(F.coalesce(F.col("purchases_churn_window"), F.lit(0)) > 0, 0).otherwise(1),
+        )
     else:
         out = out.withColumn("label_revenue_12m", F.lit(None)).withColumn("label_churn_6m", F.lit(None))
 

@@ -1,8 +1,8 @@
-"""The customer feature contract, read from the JSON exported from TypeScript (lib/contracts/feature-contract.ts).
+"""The customer feature contract, read from the JSON exported from TypeScript.
 
-The JSON ships inside this package (feature_contract.json, written by scripts/export-contracts.ts together with
-contracts/feature-contract.json). Its schema hash is verified when this module loads: a hand-edited or truncated
-file fails here, before any job runs.
+Source: lib/contracts/feature-contract.ts. The JSON ships inside this package (feature_contract.json,
+written by scripts/export-contracts.ts together with contracts/feature-contract.json). Its schema hash is
+verified when this module loads: a hand-edited or truncated file fails here, before any job runs.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def compute_schema_hash(contract: dict[str, Any]) -> str:
 
 
 def load_contract_document(path: str | None = None) -> dict[str, Any]:
-    """Read the contract JSON (path, else $CLV_FEATURE_CONTRACT, else the package copy) and verify its hash."""
+    """Read the contract JSON (path, else $CLV_FEATURE_CONTRACT, else the package copy); verify its hash."""
     source = path or os.environ.get(CONTRACT_ENV)
     if source:
         with open(source, encoding="utf-8") as fh:
@@ -85,9 +85,17 @@ def parse_features(doc: dict[str, Any]) -> tuple[Feature, ...]:
         try:
             feat = Feature(**raw)
         except TypeError as exc:
-            raise ContractError(f"feature contract: features[{i}] has unexpected or missing keys: {exc}") from exc
-        if feat.type not in FEATURE_TYPES or feat.group not in GROUPS or feat.null_policy not in NULL_POLICIES:
-            raise ContractError(f"feature contract: features[{i}] ({feat.name}) has an unknown type/group/null_policy")
+            raise ContractError(
+                f"feature contract: features[{i}] has unexpected or missing keys: {exc}"
+            ) from exc
+        if (
+            feat.type not in FEATURE_TYPES
+            or feat.group not in GROUPS
+            or feat.null_policy not in NULL_POLICIES
+        ):
+            raise ContractError(
+                f"feature contract: features[{i}] ({feat.name}) has an unknown type/group/null_policy"
+            )
         out.append(feat)
     names = [f.name for f in out]
     if len(set(names)) != len(names):
@@ -122,7 +130,7 @@ for _required in (RECORD_IDENTIFIER, EVENT_TIME_FEATURE, "label_revenue_12m", "l
 
 def spark_schema():
     """The Spark StructType of a feature record (all columns nullable, as Spark reports them)."""
-    from pyspark.sql import types as T
+    from pyspark.sql import types as T  # noqa: N812
 
     by_type = {"Integral": T.LongType(), "Fractional": T.DoubleType(), "String": T.StringType()}
     return T.StructType([T.StructField(f.name, by_type[f.type], True) for f in FEATURES])

@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { acknowledgeNag } from '../security/acknowledge.js';
 import { checkSubstitutions, readAslFile } from './asl-definition.js';
 import type { AslStateMachineProps } from './asl-state-machine-props.js';
 
@@ -46,5 +47,10 @@ export class AslStateMachine extends Construct {
       encryptionConfiguration: new sfn.CustomerManagedEncryptionConfiguration(props.encryptionKey),
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
     });
+    acknowledgeNag(
+      this.role,
+      'AwsSolutions-IAM5[Resource::*]',
+      'Added by Step Functions logging and tracing: logs:*LogDelivery/PutResourcePolicy/Describe* and xray:PutTraceSegments/PutTelemetryRecords/GetSampling* support no resource-level permissions.',
+    );
   }
 }

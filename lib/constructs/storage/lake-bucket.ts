@@ -12,6 +12,7 @@ export class LakeBucket extends Construct {
   constructor(scope: Construct, id: string, props: LakeBucketProps) {
     super(scope, id);
     this.bucket = new s3.Bucket(this, 'Bucket', {
+      bucketName: props.bucketName,
       encryption: s3.BucketEncryption.KMS,
       encryptionKey: props.encryptionKey,
       bucketKeyEnabled: true,

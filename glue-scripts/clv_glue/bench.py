@@ -1,0 +1,763 @@
+"""Benchmarks of the Glue jobs in local mode: python -m clv_glue.bench features --customers N [options].
+
+`features` (npm run bench -- features --customers N):
+  1. generate a shop with datagen (N customers, --months of data from START, fixed --seed) into
+     <work-dir>/data, or reuse it when its manifest.json holds the same arguments;
+  2. ingest every landing day in one Spark job (the ingest transforms of clv_glue.ingest over a glob of
+     all dt= folders: the Glue job itself takes one delivery date per run), ingest the customers
+     extract, and sessionize the whole clickstream (the transforms of clv_glue.sessionize);
+  3. run the features job (clv_glue.features.job.run) for --cutoff with labels, writing the snapshot
+     to the local offline store.
+For each stage: wall time, input and output rows, rows per second (input rows / wall time), peak
+resident memory of this process and its children (the Spark JVM and any Python workers; /proc VmRSS
+sampled every 0.5 s) and the load average. Counts are reconciled (landed = silver + quarantined +
+duplicates removed; events in sessions = valid events; feature rows = eligible customers = rows in the
+offline store). Prints a table and writes <work-dir>/bench-features.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import os
+import platform
+import re
+import resource
+import shutil
+import sys
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+START = dt.date(2023, 1, 1)
+DEFAULT_MONTHS = 24
+DEFAULT_SEED = 42
+MIN_MONTHS = 13  # the default cutoff (end - 12 months) must leave at least one month of history
+MAX_MONTHS = 120
+MAX_CUSTOMERS = 10_000_000
+DEFAULT_DRIVER_MEMORY = "8g"
+SAMPLE_SECONDS = 0.5
+# The PII salt of benchmark runs (synthetic data; not a secret).
+BENCH_SALT = b"clv-bench-salt-synthetic-data-only"
+FEATURE_GROUP = "clv-bench-customer-features"
+OUTLIER_PERCENTILE = 0.999
+LABEL_HORIZON_DAYS = 365  # max(revenue 365, churn 183): the label window the cutoff must leave observed
+REPORT_NAME = "bench-features.json"
+_MEMORY = re.compile(r"^[1-9][0-9]{0,5}[mMgG]$")
+
+
+class ArgError(ValueError):
+    """A benchmark argument is invalid (the message names it)."""
+
+
+@dataclass(frozen=True)
+class FeaturesBenchOptions:
+    customers: int
+    months: int
+    seed: int
+    work_dir: Path
+    cutoff: dt.date
+    driver_memory: str
+    shuffle_partitions: int
+
+    @property
+    def end(self) -> dt.date:
+        """Exclusive end of the generated period."""
+        return add_months(START, self.months)
+
+    @property
+    def data_dir(self) -> Path:
+        return self.work_dir / "data"
+
+    @property
+    def lake_dir(self) -> Path:
+        return self.work_dir / "lake"
+
+
+def add_months(d: dt.date, months: int) -> dt.date:
+    from datagen.process import add_months as datagen_add_months
+
+    return datagen_add_months(d, months)
+
+
+def _int(name: str, raw: str, lo: int, hi: int) -> int:
+    try:
+        value = int(raw.replace("_", ""))
+    except (AttributeError, ValueError):
+        raise ArgError(f"{name} must be an integer from {lo:,} to {hi:,} (got {raw!r})") from None
+    if not lo <= value <= hi:
+        raise ArgError(f"{name} must be an integer from {lo:,} to {hi:,} (got {value:,})")
+    return value
+
+
+def default_shuffle_partitions(customers: int) -> int:
+    """About 20k customers (~180k transaction lines, ~1M events) per shuffle partition, 8 to 200.
+    Adaptive query execution coalesces small partitions further."""
+    return max(8, min(200, math.ceil(customers / 20_000)))
+
+
+def parse_features_args(argv: Sequence[str]) -> FeaturesBenchOptions:
+    """Validate the `features` arguments; raises ArgError naming the bad argument (argparse exits 2 on
+    a missing or unknown argument)."""
+    ap = argparse.ArgumentParser(prog="npm run bench -- features", allow_abbrev=False)
+    ap.add_argument("--customers", required=True, help=f"number of customers, 1 to {MAX_CUSTOMERS:,}")
+    ap.add_argument("--months", default=str(DEFAULT_MONTHS), help=f"months of data from {START} (default 24)")
+    ap.add_argument("--seed", default=str(DEFAULT_SEED), help="generator seed (default 42)")
+    ap.add_argument("--work-dir", help="default .clv-local/bench/features-<N>")
+    ap.add_argument("--cutoff", help="feature cutoff YYYY-MM-DD (default: end of data minus 12 months)")
+    ap.add_argument("--spark-driver-memory", default=DEFAULT_DRIVER_MEMORY, help="e.g. 8g (default)")
+    ap.add_argument("--shuffle-partitions", help="spark.sql.shuffle.partitions (default: sized to N)")
+    a = ap.parse_args(list(argv))
+    customers = _int("--customers", a.customers, 1, MAX_CUSTOMERS)
+    months = _int("--months", a.months, MIN_MONTHS, MAX_MONTHS)
+    seed = _int("--seed", a.seed, 0, 2**63 - 1)
+    end = add_months(START, months)
+    if a.cutoff is None:
+        cutoff = add_months(end, -12)
+    else:
+        try:
+            if len(a.cutoff) != 10:
+                raise ValueError
+            cutoff = dt.date.fromisoformat(a.cutoff)
+        except ValueError:
+            raise ArgError(f"--cutoff must be a date YYYY-MM-DD (got {a.cutoff!r})") from None
+    latest = end - dt.timedelta(days=LABEL_HORIZON_DAYS)
+    if not START < cutoff <= latest:
+        raise ArgError(
+            f"--cutoff must be after {START} (the first day of data) and at most {latest} "
+            f"(the {LABEL_HORIZON_DAYS}-day label window must end by {end}); got {cutoff}"
+        )
+    if not _MEMORY.match(a.spark_driver_memory):
+        raise ArgError(
+            f"--spark-driver-memory must be a size such as 8g or 4096m (got {a.spark_driver_memory!r})"
+        )
+    shuffle = (
+        default_shuffle_partitions(customers)
+        if a.shuffle_partitions is None
+        else _int("--shuffle-partitions", a.shuffle_partitions, 1, 10_000)
+    )
+    work_dir = Path(a.work_dir) if a.work_dir else Path(".clv-local/bench") / f"features-{customers}"
+    if a.work_dir is not None and not a.work_dir.strip():
+        raise ArgError("--work-dir must not be empty")
+    if work_dir.exists() and not work_dir.is_dir():
+        raise ArgError(f"--work-dir {work_dir} exists and is not a folder")
+    return FeaturesBenchOptions(
+        customers=customers,
+        months=months,
+        seed=seed,
+        work_dir=work_dir,
+        cutoff=cutoff,
+        driver_memory=a.spark_driver_memory.lower(),
+        shuffle_partitions=shuffle,
+    )
+
+
+# ---------------------------------------------------------------------------------------------- memory
+
+
+def _ppid(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    # Field 4 (ppid) follows the command name, which is in parentheses and may contain spaces.
+    return int(stat[stat.rindex(")") + 2 :].split()[1])
+
+
+def _rss_bytes(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return 0
+    return 0  # a kernel thread or a zombie has no VmRSS
+
+
+def process_tree(root: int) -> list[int]:
+    """`root` and all its descendants (from /proc/*/stat)."""
+    children: dict[int, list[int]] = defaultdict(list)
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            parent = _ppid(int(name))
+            if parent is not None:
+                children[parent].append(int(name))
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(children.get(pid, ()))
+    return tree
+
+
+def tree_rss_bytes(root: int) -> int:
+    """Resident memory of `root` and its descendants (the Spark JVM is a child of the Python driver)."""
+    return sum(_rss_bytes(pid) for pid in process_tree(root))
+
+
+class RssSampler:
+    """Samples the process tree's RSS every `interval` seconds in a daemon thread; keeps the overall
+    peak and the peak since the last `reset_stage()`."""
+
+    def __init__(self, root: int | None = None, interval: float = SAMPLE_SECONDS) -> None:
+        self.root = os.getpid() if root is None else root
+        self.interval = interval
+        self.peak = 0
+        self.stage_peak = 0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="rss-sampler", daemon=True)
+
+    def sample(self) -> int:
+        rss = tree_rss_bytes(self.root)
+        with self._lock:
+            self.peak = max(self.peak, rss)
+            self.stage_peak = max(self.stage_peak, rss)
+        return rss
+
+    def reset_stage(self) -> None:
+        with self._lock:
+            self.stage_peak = 0
+        self.sample()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.sample()
+
+    def __enter__(self) -> RssSampler:
+        self.sample()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.sample()
+
+
+def ru_maxrss_bytes() -> dict[str, int]:
+    """Peak RSS (getrusage, kB on Linux) of this process and of its largest waited-for child; a child
+    still running (the Spark JVM until the session stops) is not in RUSAGE_CHILDREN yet."""
+    return {
+        "self": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        "children": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024,
+    }
+
+
+# ---------------------------------------------------------------------------------------------- stages
+
+
+@dataclass
+class StageResult:
+    name: str
+    seconds: float = 0.0
+    input_rows: int = 0
+    output_rows: int = 0
+    peak_rss_bytes: int = 0
+    load_before: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    load_after: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.input_rows / self.seconds if self.seconds > 0 else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["rows_per_second"] = round(self.rows_per_second, 1)
+        out["seconds"] = round(self.seconds, 3)
+        out["peak_rss_mib"] = round(self.peak_rss_bytes / 2**20, 1)
+        return out
+
+
+@contextmanager
+def measure(name: str, sampler: RssSampler, results: list[StageResult]) -> Iterator[StageResult]:
+    stage = StageResult(name=name, load_before=os.getloadavg())
+    sampler.reset_stage()
+    t0 = time.perf_counter()
+    yield stage
+    stage.seconds = time.perf_counter() - t0
+    sampler.sample()
+    stage.peak_rss_bytes = sampler.stage_peak
+    stage.load_after = os.getloadavg()
+    results.append(stage)
+
+
+# ---------------------------------------------------------------------------------------------- dataset
+
+
+def generator_arguments(opts: FeaturesBenchOptions) -> list[str]:
+    return [
+        "--customers", str(opts.customers), "--start", START.isoformat(), "--months", str(opts.months),
+        "--seed", str(opts.seed), "--out", str(opts.data_dir),
+    ]  # fmt: skip
+
+
+def reusable_manifest(opts: FeaturesBenchOptions) -> dict[str, Any] | None:
+    """The manifest of an earlier generation with the same arguments, when all its files are there.
+
+    The generator deletes manifest.json before it writes anything and writes it last, so a manifest
+    means a finished run."""
+    from datagen.generate import FORMAT_VERSION
+    from datagen.params import Process
+
+    path = opts.data_dir / "manifest.json"
+    if not path.is_file():
+        return None
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    expected = {
+        "customers": opts.customers,
+        "start": START.isoformat(),
+        "months": opts.months,
+        "seed": opts.seed,
+        "scenario": "none",
+        "truth_horizon_days": None,
+        "clickstream_share": Process().default_clickstream_share,
+    }
+    args = manifest.get("arguments", {})
+    if manifest.get("format_version") != FORMAT_VERSION or any(args.get(k) != v for k, v in expected.items()):
+        return None
+    if not all((opts.data_dir / f["path"]).is_file() for f in manifest.get("files", [])):
+        return None
+    return manifest
+
+
+def ensure_dataset(opts: FeaturesBenchOptions, *, log=print) -> tuple[dict[str, Any], bool]:
+    """(manifest, reused): reuse <work-dir>/data when its manifest matches, else generate it."""
+    manifest = reusable_manifest(opts)
+    if manifest is not None:
+        log(f"bench features: reusing the generated data in {opts.data_dir} (same arguments in its manifest)")
+        return manifest, True
+    from datagen.cli import make_context, parse_options
+    from datagen.generate import run
+
+    gen_opts = parse_options(generator_arguments(opts))
+    log(f"bench features: generating {opts.customers:,} customers x {opts.months} months into {opts.data_dir}")
+    result = run(gen_opts, make_context(gen_opts))
+    return result["manifest"], False
+
+
+def landed_rows(manifest: dict[str, Any], prefix: str) -> int:
+    return sum(f["rows"] for f in manifest["files"] if f["path"].startswith(prefix))
+
+
+# ---------------------------------------------------------------------------------------------- pipeline
+
+
+def spark_settings(opts: FeaturesBenchOptions) -> dict[str, str]:
+    return {
+        "spark.master": "local[*]",
+        "spark.driver.memory": opts.driver_memory,
+        "spark.sql.shuffle.partitions": str(opts.shuffle_partitions),
+        "spark.sql.adaptive.enabled": "true",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.ui.enabled": "false",
+        "spark.local.dir": str((opts.work_dir / "spark-local").resolve()),
+    }
+
+
+def start_spark(opts: FeaturesBenchOptions):
+    from pyspark.sql import SparkSession
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    builder = SparkSession.builder.appName(f"clv-bench-features-{opts.customers}")
+    for key, value in spark_settings(opts).items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def _uri(path: Path) -> str:
+    return path.resolve().as_uri()
+
+
+def _write_by_day(df, uri: str, *partition_cols: str) -> None:
+    """One file per dt partition: rows are hash-partitioned by dt before the partitioned write (a
+    plain partitionBy after the ingest's shuffle would write one small file per task and day)."""
+    df.repartition("dt").write.mode("overwrite").partitionBy(*partition_cols).parquet(uri)
+
+
+def ingest_transactions_stage(spark, opts, run_id: str, ingest_date: dt.date, stage: StageResult) -> None:
+    """All delivery days in one pass: the ingest transforms over landing/transactions/dt=*."""
+    from clv_glue.common.contracts import load_layout, load_reference_data
+    from clv_glue.ingest.landing import read_landing_csv
+    from clv_glue.ingest.transactions import assert_reconciled, ingest_transactions
+
+    raw = read_landing_csv(spark, _uri(opts.data_dir / "landing" / "transactions") + "/dt=*")
+    result = ingest_transactions(
+        raw,
+        load_layout("generic"),
+        load_reference_data(),
+        salt=BENCH_SALT,
+        run_id=run_id,
+        ingest_date=ingest_date,
+        outlier_percentile=OUTLIER_PERCENTILE,
+        reference_amounts=None,  # one pass over all days: the whole history is the outlier reference
+        reference_days=0,
+    )
+    try:
+        assert_reconciled(result.record)
+        _write_by_day(result.silver, _uri(opts.lake_dir / "silver" / "transactions"), "dt", "ingest_dt")
+        result.quarantine.write.mode("overwrite").parquet(_uri(opts.lake_dir / "quarantine" / "transactions"))
+    finally:
+        result.unpersist()
+    rec = result.record
+    stage.input_rows, stage.output_rows = rec["landed_rows"], rec["silver_rows"]
+    stage.detail = {
+        k: rec[k]
+        for k in (
+            "landed_rows", "silver_rows", "quarantined_rows", "quarantined_by_reason", "duplicates_removed",
+            "cancellation_rows", "return_rows", "outliers_capped", "outlier_cap_gbp", "amount_gbp",
+        )
+    }  # fmt: skip
+    stage.detail["source_files"] = len(rec["source_files"])
+    stage.detail["silver_days"] = len(rec["silver_rows_by_dt"])
+
+
+def ingest_customers_stage(spark, opts, run_id: str, ingest_date: dt.date, stage: StageResult) -> None:
+    from clv_glue.common.quality import check_balance
+    from clv_glue.ingest.customers import ingest_customers
+    from clv_glue.ingest.landing import read_landing_csv
+
+    raw = read_landing_csv(spark, _uri(opts.data_dir / "landing" / "customers"))
+    result = ingest_customers(raw, salt=BENCH_SALT, run_id=run_id, ingest_date=ingest_date)
+    try:
+        check_balance(
+            result.record,
+            total_key="landed_rows",
+            part_keys=("silver_rows", "quarantined_rows", "duplicates_removed"),
+        )
+        result.silver.write.mode("overwrite").parquet(_uri(opts.lake_dir / "silver" / "customers"))
+        result.quarantine.write.mode("overwrite").parquet(_uri(opts.lake_dir / "quarantine" / "customers"))
+    finally:
+        result.unpersist()
+    rec = result.record
+    stage.input_rows, stage.output_rows = rec["landed_rows"], rec["silver_rows"]
+    stage.detail = {
+        k: rec[k]
+        for k in ("landed_rows", "silver_rows", "quarantined_rows", "quarantined_by_reason", "duplicates_removed")
+    }
+
+
+def sessionize_stage(spark, opts, run_id: str, stage: StageResult) -> None:
+    """The whole clickstream in one pass: parse and validate every line, drop repeated event ids,
+    sessionize the valid events, write sessions by start day (clv_glue.sessionize transforms)."""
+    from pyspark.sql import functions as F  # noqa: N812
+
+    from clv_glue.common.contracts import load_reference_data
+    from clv_glue.common.quality import check_balance
+    from clv_glue.sessionize.events import parse_events
+    from clv_glue.sessionize.job import RECONCILE_PARTS, tag_duplicates
+    from clv_glue.sessionize.sessions import SESSION_COLUMNS, sessionize
+
+    # Partition discovery turns the dt= folders into the delivery day, as read_event_lines does per day.
+    lines = (
+        spark.read.text(_uri(opts.data_dir / "landing" / "clickstream"))
+        .select("value", F.col("dt").cast("date").alias("delivery_dt"))
+        .withColumn("source_file", F.input_file_name())
+    )
+    tagged = tag_duplicates(parse_events(lines, load_reference_data())).persist()
+    try:
+        by_reason: dict[str, int] = defaultdict(int)
+        landed = valid = duplicates = 0
+        for r in tagged.groupBy("reason", "is_duplicate").count().collect():
+            landed += r["count"]
+            if r["reason"] is not None:
+                by_reason[r["reason"]] += r["count"]
+            elif r["is_duplicate"]:
+                duplicates += r["count"]
+            else:
+                valid += r["count"]
+        record = {
+            "landed_events": landed,
+            "valid_events": valid,
+            "quarantined_events": sum(by_reason.values()),
+            "quarantined_by_reason": dict(sorted(by_reason.items())),
+            "duplicates_removed": duplicates,
+        }
+        check_balance(record, total_key="landed_events", part_keys=RECONCILE_PARTS)
+        events = tagged.where(F.col("reason").isNull() & ~F.col("is_duplicate")).select(
+            "event_id",
+            "event_type",
+            F.col("event_ts_parsed").alias("event_ts"),
+            "session_id",
+            "customer_id",
+            "anonymous_id",
+            "device",
+            "country",
+        )
+        sessions = sessionize(events).select(*SESSION_COLUMNS, F.to_date("session_start").alias("dt"))
+        sessions_uri = _uri(opts.lake_dir / "silver" / "sessions")
+        _write_by_day(sessions, sessions_uri, "dt")
+        tagged.where(F.col("reason").isNotNull()).select(
+            F.lit("clickstream").alias("dataset"),
+            "reason",
+            F.col("value").alias("raw_row"),
+            "source_file",
+            F.lit(run_id).alias("ingest_run_id"),
+        ).write.mode("overwrite").parquet(_uri(opts.lake_dir / "quarantine" / "clickstream"))
+    finally:
+        tagged.unpersist()
+    totals = spark.read.parquet(sessions_uri).agg(F.count(F.lit(1)).alias("n"), F.sum("n_events").alias("e"))
+    row = totals.first()
+    record["sessions"] = int(row["n"])
+    record["events_in_sessions"] = int(row["e"] or 0)
+    stage.input_rows, stage.output_rows = landed, record["sessions"]
+    stage.detail = record
+
+
+def features_stage(spark, opts, run_id: str, stage: StageResult, silver_rows: int) -> dict[str, Any]:
+    """The features job itself (read silver, build, count, write the offline store, register)."""
+    from clv_glue.features import job
+
+    args = job.parse_args(
+        [
+            "--cutoff", opts.cutoff.isoformat(),
+            "--silver-uri", _uri(opts.lake_dir / "silver"),
+            "--offline-store-uri", _uri(opts.lake_dir / "features" / "offline-store"),
+            "--feature-group-name", FEATURE_GROUP,
+            "--snapshots-uri", _uri(opts.lake_dir / "features" / "snapshots"),
+            "--with-labels", "true",
+            "--observed-until", opts.end.isoformat(),
+            "--run-id", run_id,
+            "--store", "local",
+        ]
+    )  # fmt: skip
+    record = job.run(spark, args)
+    stage.input_rows, stage.output_rows = silver_rows, record.row_count
+    stage.detail = {
+        "cutoff": opts.cutoff.isoformat(),
+        "observed_until": record.observed_until,
+        "snapshot_id": record.snapshot_id,
+        "offline_store_data_uri": record.offline_store_data_uri,
+        "input": "silver transactions + customers + sessions (the job prunes dt < cutoff + 365 days)",
+    }
+    return asdict(record)
+
+
+def eligible_customers(spark, opts) -> int:
+    """Customers with a product purchase before the cutoff, counted independently of build_features:
+    known customer, invoice_ts < cutoff, not a non-product line, not a cancellation, quantity > 0."""
+    from pyspark.sql import functions as F  # noqa: N812
+
+    tx = spark.read.parquet(_uri(opts.lake_dir / "silver" / "transactions"))
+    cutoff_ts = dt.datetime.combine(opts.cutoff, dt.time())
+    eligible = tx.where(
+        F.col("customer_id").isNotNull()
+        & (F.trim("customer_id") != "")
+        & (F.col("invoice_ts") < F.lit(cutoff_ts))
+        & ~F.col("is_non_product")
+        & ~F.col("is_cancellation")
+        & (F.col("quantity") > 0)
+    )
+    return int(eligible.select("customer_id").distinct().count())
+
+
+def offline_store_rows(spark, data_uri: str) -> int:
+    return int(spark.read.option("recursiveFileLookup", "true").parquet(data_uri).count())
+
+
+def _check(name: str, left_label: str, left: int, right_label: str, right: int) -> dict[str, Any]:
+    return {"check": name, "left": f"{left_label} = {left:,}", "right": f"{right_label} = {right:,}",
+            "ok": left == right}  # fmt: skip
+
+
+def reconcile(
+    manifest: dict[str, Any], stages: dict[str, StageResult], feature_rows: int, eligible: int, stored: int
+) -> list[dict[str, Any]]:
+    tx, cu, ev = stages["ingest_transactions"].detail, stages["ingest_customers"].detail, stages["sessionize"].detail
+    return [
+        _check("transactions landed = manifest rows", "landed", tx["landed_rows"], "manifest",
+               landed_rows(manifest, "landing/transactions/")),
+        _check("transactions landed = silver + quarantined + duplicates", "landed", tx["landed_rows"],
+               f"{tx['silver_rows']:,} + {tx['quarantined_rows']:,} + {tx['duplicates_removed']:,}",
+               tx["silver_rows"] + tx["quarantined_rows"] + tx["duplicates_removed"]),
+        _check("customers landed = manifest rows", "landed", cu["landed_rows"], "manifest",
+               landed_rows(manifest, "landing/customers/")),
+        _check("customers landed = silver + quarantined + duplicates", "landed", cu["landed_rows"],
+               f"{cu['silver_rows']:,} + {cu['quarantined_rows']:,} + {cu['duplicates_removed']:,}",
+               cu["silver_rows"] + cu["quarantined_rows"] + cu["duplicates_removed"]),
+        _check("events landed = manifest rows", "landed", ev["landed_events"], "manifest",
+               landed_rows(manifest, "landing/clickstream/")),
+        _check("events landed = valid + quarantined + duplicates", "landed", ev["landed_events"],
+               f"{ev['valid_events']:,} + {ev['quarantined_events']:,} + {ev['duplicates_removed']:,}",
+               ev["valid_events"] + ev["quarantined_events"] + ev["duplicates_removed"]),
+        _check("events in sessions = valid events", "in sessions", ev["events_in_sessions"], "valid",
+               ev["valid_events"]),
+        _check("feature rows = eligible customers", "feature rows", feature_rows, "eligible", eligible),
+        _check("offline store rows = feature rows", "stored", stored, "feature rows", feature_rows),
+    ]  # fmt: skip
+
+
+def run_pipeline(spark, opts: FeaturesBenchOptions, manifest: dict[str, Any], sampler: RssSampler,
+                 results: list[StageResult]) -> dict[str, Any]:  # fmt: skip
+    """Stages 2 and 3 on an existing dataset; appends their StageResults; returns the reconciliation."""
+    shutil.rmtree(opts.lake_dir, ignore_errors=True)  # reruns start from an empty lake
+    run_id = f"bench-features-{opts.customers}"
+    ingest_date = opts.end - dt.timedelta(days=1)  # the last delivery day stands for the one-pass run
+    with measure("ingest_transactions", sampler, results) as stage:
+        ingest_transactions_stage(spark, opts, run_id, ingest_date, stage)
+    with measure("ingest_customers", sampler, results) as stage:
+        ingest_customers_stage(spark, opts, run_id, ingest_date, stage)
+    with measure("sessionize", sampler, results) as stage:
+        sessionize_stage(spark, opts, run_id, stage)
+    by_name = {s.name: s for s in results}
+    silver_rows = sum(by_name[n].output_rows for n in ("ingest_transactions", "ingest_customers", "sessionize"))
+    with measure("features", sampler, results) as stage:
+        snapshot = features_stage(spark, opts, run_id, stage, silver_rows)
+    eligible = eligible_customers(spark, opts)
+    stored = offline_store_rows(spark, snapshot["offline_store_data_uri"])
+    checks = reconcile(manifest, by_name, snapshot["row_count"], eligible, stored)
+    return {"checks": checks, "eligible_customers": eligible, "offline_store_rows": stored, "snapshot": snapshot}
+
+
+def run_features_benchmark(
+    opts: FeaturesBenchOptions, *, spark=None, argv: Sequence[str] = (), log=print
+) -> dict[str, Any]:
+    """The whole benchmark; returns (and writes to <work-dir>/bench-features.json) the report.
+
+    With `spark` None a local session is started with spark_settings(opts) (after generation, so the
+    generator's forked workers do not copy a JVM gateway) and stopped at the end."""
+    opts.work_dir.mkdir(parents=True, exist_ok=True)
+    results: list[StageResult] = []
+    t0 = time.perf_counter()
+    with RssSampler() as sampler:
+        with measure("generate", sampler, results) as stage:
+            manifest, reused = ensure_dataset(opts, log=log)
+            counts = manifest["counts"]
+            stage.input_rows = counts["customers"]
+            stage.output_rows = landed_rows(manifest, "landing/")
+            stage.detail = {
+                "reused": reused,
+                "transactions_rows": counts["transactions"]["rows"],
+                "events": counts["clickstream"]["events"],
+                "customers": counts["customers"],
+                "output_bytes": sum(f["bytes"] for f in manifest["files"]),
+            }
+        own_spark = spark is None
+        if own_spark:
+            spark = start_spark(opts)
+        try:
+            conf = dict(spark.sparkContext.getConf().getAll())
+            reconciliation = run_pipeline(spark, opts, manifest, sampler, results)
+            spark_version = spark.version
+        finally:
+            if own_spark:
+                spark.stop()
+        total_seconds = time.perf_counter() - t0
+    keys = (*spark_settings(opts), "spark.default.parallelism")
+    report = {
+        "benchmark": "features",
+        "command": "npm run bench -- features " + " ".join(argv) if argv else None,
+        "arguments": {
+            "customers": opts.customers, "months": opts.months, "seed": opts.seed, "start": START.isoformat(),
+            "end_exclusive": opts.end.isoformat(), "cutoff": opts.cutoff.isoformat(),
+            "work_dir": str(opts.work_dir),
+        },
+        "machine": {
+            "cpus": os.cpu_count(), "memory_total_gib": round(_mem_total_bytes() / 2**30, 1),
+            "platform": platform.platform(), "python": platform.python_version(), "spark": spark_version,
+        },
+        "spark_config": {k: conf[k] for k in keys if k in conf},
+        "dataset": {"path": str(opts.data_dir), "reused": reused},
+        "stages": [s.as_dict() for s in results],
+        "total_seconds": round(total_seconds, 3),
+        "peak_rss_mib": round(sampler.peak / 2**20, 1),
+        "ru_maxrss_mib": {k: round(v / 2**20, 1) for k, v in ru_maxrss_bytes().items()},
+        "reconciliation": reconciliation,
+        "reconciled": all(c["ok"] for c in reconciliation["checks"]),
+    }  # fmt: skip
+    (opts.work_dir / REPORT_NAME).write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
+    return report
+
+
+def _mem_total_bytes() -> int:
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemTotal:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def format_report(report: dict[str, Any]) -> str:
+    head = ("stage", "wall s", "input rows", "output rows", "rows/s", "peak RSS MiB", "load 1m before→after")
+    rows = [
+        (
+            s["name"] + (" (reused)" if s["name"] == "generate" and s["detail"].get("reused") else ""),
+            f"{s['seconds']:.1f}",
+            f"{s['input_rows']:,}",
+            f"{s['output_rows']:,}",
+            f"{s['rows_per_second']:,.0f}",
+            f"{s['peak_rss_mib']:,.0f}",
+            f"{s['load_before'][0]:.1f}→{s['load_after'][0]:.1f}",
+        )
+        for s in report["stages"]
+    ]
+    widths = [max(len(r[i]) for r in (head, *rows)) for i in range(len(head))]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
+    a = report["arguments"]
+    out = [
+        f"features benchmark: {a['customers']:,} customers, {a['start']} to {a['end_exclusive']} (exclusive), "
+        f"seed {a['seed']}, cutoff {a['cutoff']}",
+        "spark: " + ", ".join(f"{k}={v}" for k, v in report["spark_config"].items()),
+        "",
+        line(head),
+        line(["-" * w for w in widths]),
+        *[line(r) for r in rows],
+        "",
+        f"total {report['total_seconds']:.1f} s; peak RSS (this process + Spark JVM + children) "
+        f"{report['peak_rss_mib']:,.0f} MiB; ru_maxrss self {report['ru_maxrss_mib']['self']:,.0f} MiB, "
+        f"largest finished child {report['ru_maxrss_mib']['children']:,.0f} MiB",
+        "",
+        "reconciliation:",
+        *[
+            f"  [{'ok' if c['ok'] else 'MISMATCH'}] {c['check']}: {c['left']} vs {c['right']}"
+            for c in report["reconciliation"]["checks"]
+        ],
+    ]
+    return "\n".join(out)
+
+
+USAGE = (
+    "usage: python -m clv_glue.bench features --customers N [--months 24] [--seed 42] [--work-dir DIR]\n"
+    "       [--cutoff YYYY-MM-DD] [--spark-driver-memory 8g] [--shuffle-partitions P]"
+)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] != "features":
+        print(USAGE, file=sys.stderr)
+        return 2
+    try:
+        opts = parse_features_args(argv[1:])
+    except ArgError as exc:
+        print(f"bench features: error: {exc}", file=sys.stderr)
+        return 2
+    report = run_features_benchmark(opts, argv=argv[1:])
+    print(format_report(report))
+    print(f"\nwrote {opts.work_dir / REPORT_NAME}")
+    return 0 if report["reconciled"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

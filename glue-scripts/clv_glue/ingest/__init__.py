@@ -1,0 +1,1 @@
+"""Daily batch ingestion of the transactional landing files (and the customers extract) into silver."""

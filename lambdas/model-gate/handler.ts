@@ -1,0 +1,46 @@
+/**
+ * Model gate Lambda (training pipeline): validates its input, reads evaluation.json from the object store and
+ * returns whether the model may be registered (the state machine's Choice branches on `passed`).
+ */
+import { z } from 'zod';
+import { defaultObjectStore, type ObjectStore } from '../shared/object-store.js';
+import { logger } from '../shared/powertools.js';
+import { evaluationSchema, type GateOutput, gateInputSchema, runGate } from './gate.js';
+
+let store: ObjectStore | undefined;
+let storeRoot: string | undefined;
+
+/** The object store, rebuilt when CLV_LOCAL_ROOT changes (the local runtime runs handlers in one process). */
+function objectStore(): ObjectStore {
+  const root = process.env.CLV_LOCAL_ROOT;
+  if (store === undefined || storeRoot !== root) {
+    store = defaultObjectStore();
+    storeRoot = root;
+  }
+  return store;
+}
+
+export const handler = async (event: unknown): Promise<GateOutput> => {
+  const input = gateInputSchema.safeParse(event);
+  if (!input.success) throw new Error(`model-gate: invalid input: ${z.prettifyError(input.error)}`);
+  const text = await objectStore().getText(input.data.evaluation_uri);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`model-gate: ${input.data.evaluation_uri} is not JSON: ${(err as Error).message}`);
+  }
+  const evaluation = evaluationSchema.safeParse(json);
+  if (!evaluation.success) {
+    throw new Error(
+      `model-gate: ${input.data.evaluation_uri} is not an evaluation report: ${z.prettifyError(evaluation.error)}`,
+    );
+  }
+  const output = runGate(evaluation.data, input.data.thresholds);
+  logger.info('model gate evaluated', {
+    passed: output.passed,
+    reasons: output.reasons,
+    modelVersion: output.model_version,
+  });
+  return output;
+};

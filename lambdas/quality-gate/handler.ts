@@ -1,0 +1,32 @@
+/**
+ * Quality gate Lambda (data pipeline): validates its input, runs the gate over the aggregates CSV and returns the
+ * status the state machine branches on (pass → go on; warn → Low alert and go on; fail → High alert and stop).
+ */
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { z } from 'zod';
+import { defaultObjectStore, type ObjectStore } from '../shared/object-store.js';
+import { logger, metrics } from '../shared/powertools.js';
+import { type GateOutput, gateInputSchema, runGate } from './gate.js';
+
+let store: ObjectStore | undefined;
+
+export const handler = async (event: unknown): Promise<GateOutput> => {
+  const input = gateInputSchema.safeParse(event);
+  if (!input.success) {
+    throw new Error(`quality-gate: invalid input: ${z.prettifyError(input.error)}`);
+  }
+  store ??= defaultObjectStore();
+  const output = await runGate(input.data, { store });
+  logger.info('quality gate evaluated', {
+    date: output.date,
+    runId: output.runId,
+    status: output.status,
+    summary: output.summary,
+    failures: output.failures,
+  });
+  metrics.addDimension('dataset', 'silver_transactions');
+  metrics.addMetric('ExpectationsFailedCritical', MetricUnit.Count, output.summary.failedCritical);
+  metrics.addMetric('ExpectationsFailedWarning', MetricUnit.Count, output.summary.failedWarning);
+  metrics.publishStoredMetrics();
+  return output;
+};

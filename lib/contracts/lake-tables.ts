@@ -1,0 +1,244 @@
+/**
+ * The lake's tables, declared once: the CDK creates a Glue table from each (Lake stack), the local runtime
+ * registers a DuckDB view over <CLV_LOCAL_ROOT>/clv-local-<zone>/<prefix>/** (hive partitioning) from each.
+ * Location in AWS: s3://<zone bucket>/<prefix>/. Types are Glue/Athena types.
+ *
+ * Layouts follow the writers: glue-scripts/clv_glue (ingest, sessionize, features; docs/glue-jobs.md), the
+ * Firehose delivery (Ingestion stack) and the SageMaker batch inference output.
+ */
+import { glueColumns, OFFLINE_STORE_PARTITION_KEYS } from './feature-contract.js';
+
+export type LakeZone = 'raw' | 'curated' | 'gold' | 'features' | 'artifacts';
+
+export interface LakeColumn {
+  readonly name: string;
+  readonly type: string;
+  readonly comment?: string;
+}
+
+/** Athena partition projection of one partition key. */
+export type PartitionProjection =
+  | { readonly type: 'date'; readonly format: string; readonly range: readonly [string, string] }
+  | { readonly type: 'enum'; readonly values: readonly string[] };
+
+export interface LakeTable {
+  /** Glue table / DuckDB view name (snake_case). */
+  readonly name: string;
+  readonly description: string;
+  readonly zone: LakeZone;
+  /** Key prefix in the zone's bucket, no leading or trailing slash. */
+  readonly prefix: string;
+  readonly format: 'parquet' | 'json' | 'csv';
+  readonly columns: readonly LakeColumn[];
+  readonly partitionKeys: readonly LakeColumn[];
+  /**
+   * Partition projection per partition key (Athena computes partitions instead of reading the catalog).
+   * Absent: partitions are registered in the catalog by the writer (the feature store's offline store).
+   */
+  readonly projection?: Readonly<Record<string, PartitionProjection>>;
+}
+
+/** Daily partitions from the oldest data the platform takes (UCI Online Retail II starts in Dec 2009) to today. */
+const DAILY: PartitionProjection = { type: 'date', format: 'yyyy-MM-dd', range: ['2009-01-01', 'NOW'] };
+const dt = (comment: string): LakeColumn => ({ name: 'dt', type: 'string', comment });
+const s = (name: string, comment?: string): LakeColumn => ({ name, type: 'string', ...(comment ? { comment } : {}) });
+
+function fromGlue(c: { name: string; type?: string; comment?: string }): LakeColumn {
+  if (!c.type) throw new Error(`feature contract column ${c.name} has no Glue type`);
+  return { name: c.name, type: c.type, ...(c.comment ? { comment: c.comment } : {}) };
+}
+
+const QUARANTINE_COLUMNS: LakeColumn[] = [
+  s('dataset', 'transactions | customers | clickstream'),
+  s('reason', 'first failed check (priority order)'),
+  { name: 'reasons', type: 'array<string>', comment: 'every failed check' },
+  s('raw_row', 'the original row or line (unhashed PII: restricted access)'),
+  { name: 'landed_copies', type: 'bigint', comment: 'identical copies landed' },
+  s('source_file'),
+  s('ingest_run_id'),
+];
+
+export const LAKE_TABLES: readonly LakeTable[] = [
+  {
+    name: 'raw_clickstream',
+    description: 'Clickstream events as delivered (Firehose: dt=/hour=/ folders, gzip JSON lines; validated by the transformation Lambda)',
+    zone: 'raw',
+    prefix: 'landing/clickstream',
+    format: 'json',
+    columns: [
+      { name: 'schema_version', type: 'int' },
+      s('event_id'),
+      s('event_type'),
+      s('event_ts', 'ISO-8601 UTC'),
+      s('session_id'),
+      s('customer_id', 'null for anonymous visitors'),
+      s('anonymous_id'),
+      s('device'),
+      s('country'),
+      s('page'),
+      s('sku'),
+      s('query'),
+      { name: 'quantity', type: 'int' },
+      { name: 'cart_value', type: 'double' },
+      s('currency'),
+      s('order_id'),
+      { name: 'revenue', type: 'double' },
+    ],
+    partitionKeys: [dt('event date (UTC)')],
+    projection: { dt: DAILY },
+  },
+  {
+    name: 'silver_transactions',
+    description: 'Cleaned transaction lines in GBP, PII hashed (ingest_transactions); dt = invoice date',
+    zone: 'curated',
+    prefix: 'silver/transactions',
+    format: 'parquet',
+    columns: [
+      s('invoice_id'),
+      s('customer_id'),
+      { name: 'invoice_ts', type: 'timestamp', comment: 'UTC' },
+      s('sku'),
+      { name: 'quantity', type: 'int' },
+      { name: 'unit_price', type: 'double', comment: 'GBP' },
+      { name: 'amount', type: 'double', comment: 'quantity * unit_price in GBP after outlier capping' },
+      { name: 'amount_raw', type: 'double', comment: 'before capping' },
+      s('currency_original'),
+      { name: 'is_cancellation', type: 'boolean' },
+      { name: 'is_return', type: 'boolean' },
+      { name: 'is_gift_card', type: 'boolean' },
+      { name: 'is_non_product', type: 'boolean' },
+      { name: 'is_outlier_capped', type: 'boolean' },
+      s('country'),
+      s('channel'),
+      s('email_hash', 'HMAC-SHA256'),
+      s('name_hash', 'HMAC-SHA256'),
+      s('source_file'),
+      s('ingest_run_id'),
+    ],
+    // Files sit under dt=<invoice date>/ingest_dt=<delivery date>/; Athena reads the ingest_dt folders of a dt.
+    partitionKeys: [dt('invoice date (UTC)')],
+    projection: { dt: DAILY },
+  },
+  {
+    name: 'silver_customers',
+    description: 'Customer attributes, PII hashed (ingest_transactions --dataset customers)',
+    zone: 'curated',
+    prefix: 'silver/customers',
+    format: 'parquet',
+    columns: [
+      s('customer_id'),
+      { name: 'signup_date', type: 'date' },
+      s('country'),
+      s('acquisition_channel'),
+      s('loyalty_status'),
+      s('email_hash'),
+      s('name_hash'),
+      s('address_hash'),
+    ],
+    partitionKeys: [],
+  },
+  {
+    name: 'silver_sessions',
+    description: 'Clickstream sessions, 30-minute inactivity rule (sessionize_clickstream); dt = session start date',
+    zone: 'curated',
+    prefix: 'silver/sessions',
+    format: 'parquet',
+    columns: [
+      s('session_id'),
+      s('customer_id'),
+      s('anonymous_id'),
+      { name: 'session_start', type: 'timestamp' },
+      { name: 'session_end', type: 'timestamp' },
+      { name: 'duration_s', type: 'double' },
+      ...[
+        'n_events',
+        'n_page_views',
+        'n_product_views',
+        'n_searches',
+        'n_add_to_cart',
+        'n_checkouts',
+        'n_purchases',
+      ].map((name) => ({ name, type: 'int' })),
+      s('device'),
+      s('country'),
+    ],
+    partitionKeys: [dt('session start date (UTC)')],
+    projection: { dt: DAILY },
+  },
+  {
+    name: 'quarantine_transactions',
+    description: 'Rejected transaction rows with the reason (ingest_transactions); dt = delivery date',
+    zone: 'raw',
+    prefix: 'quarantine/transactions',
+    format: 'parquet',
+    columns: QUARANTINE_COLUMNS,
+    partitionKeys: [dt('delivery date')],
+    projection: { dt: DAILY },
+  },
+  {
+    name: 'quarantine_clickstream',
+    description: 'Rejected clickstream lines with the reason (sessionize_clickstream); dt = delivery date',
+    zone: 'raw',
+    prefix: 'quarantine/clickstream',
+    format: 'parquet',
+    columns: QUARANTINE_COLUMNS,
+    partitionKeys: [dt('delivery date')],
+    projection: { dt: DAILY },
+  },
+  {
+    name: 'customer_features_offline',
+    description:
+      'Feature Group offline store (build_features writes it; hourly event-time partitions registered by the job)',
+    zone: 'features',
+    prefix: 'offline-store',
+    format: 'parquet',
+    columns: glueColumns({ offlineStore: true }).map(fromGlue),
+    partitionKeys: OFFLINE_STORE_PARTITION_KEYS.map(fromGlue),
+  },
+  {
+    name: 'predictions',
+    description: 'Batch scoring output per customer (JSON lines); dt = scoring date',
+    zone: 'gold',
+    prefix: 'predictions',
+    format: 'json',
+    columns: [
+      s('customer_id'),
+      { name: 'predicted_revenue_12m', type: 'double' },
+      { name: 'churn_probability', type: 'double' },
+      { name: 'clv_score', type: 'double' },
+      s('tier', 'Low | Medium | High'),
+      s('model_version'),
+      s('scoring_date'),
+      { name: 'top_reasons', type: 'array<struct<feature:string,contribution:double>>' },
+      s('status', 'scored | rejected'),
+      s('reason', 'why a row was rejected'),
+    ],
+    partitionKeys: [dt('scoring date')],
+    projection: { dt: DAILY },
+  },
+  {
+    name: 'monitoring_metrics',
+    description: 'Drift and proxy metrics per run (monitoring Lambdas, JSON lines); dt = evaluation date',
+    zone: 'gold',
+    prefix: 'monitoring/metrics',
+    format: 'json',
+    columns: [
+      s('metric'),
+      s('feature', 'the feature a drift metric is about; null for model-level metrics'),
+      { name: 'value', type: 'double' },
+      { name: 'threshold', type: 'double' },
+      s('status', 'ok | warn | alert'),
+      s('model_version'),
+      s('computed_at', 'ISO-8601 UTC'),
+    ],
+    partitionKeys: [dt('evaluation date')],
+    projection: { dt: DAILY },
+  },
+];
+
+/** Looks a table up by name, failing with the known names. */
+export function lakeTable(name: string): LakeTable {
+  const table = LAKE_TABLES.find((t) => t.name === name);
+  if (!table) throw new Error(`unknown lake table '${name}'; known: ${LAKE_TABLES.map((t) => t.name).join(', ')}`);
+  return table;
+}

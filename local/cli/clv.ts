@@ -1,0 +1,22 @@
+#!/usr/bin/env -S npx tsx
+/**
+ * The `clv` command line (`npm run clv -- <command>`). Commands live in a table so others (generate, bench)
+ * can be added beside `run`.
+ */
+import '../polyfills.js';
+import { type CommandTable, dispatch } from './commands.js';
+import { runCommand } from './run-command.js';
+
+export const COMMANDS: CommandTable = {
+  run: runCommand,
+};
+
+dispatch(COMMANDS, process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    console.error(`clv: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 2;
+  },
+);

@@ -1,0 +1,117 @@
+/** `clv run <state-machine> --input <json|@file>`: one local execution with progress per state. */
+import * as fs from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { FaultPlan } from '../faults.js';
+import type { Json } from '../integrations/types.js';
+import { type ProgressEvent, runLocal } from '../runner.js';
+import type { Command } from './commands.js';
+
+export const RUN_USAGE = `usage: npm run clv -- run <state-machine> [--input <json|@file>] [options]
+
+  <state-machine>      a file of state-machines/, e.g. training-pipeline (.asl.json optional)
+  --input, -i          execution input: JSON text, or @path to a JSON file (default {})
+  --name               execution name (default: a UUID)
+  --root               local object store root (default: $CLV_LOCAL_ROOT or .clv-local)
+  --fail KEY[=N]       inject N (default 1) transient failures into the stand-in KEY (a Resource, an
+                       integration id such as glue:startJobRun.sync, a function or job name); repeatable
+  --no-waits           skip Retry intervals and Wait states
+  --quiet              print only the final output or error`;
+
+export function parseInput(value: string | undefined): Json {
+  if (value === undefined) return {};
+  const text = value.startsWith('@') ? readFile(value.slice(1)) : value;
+  try {
+    return JSON.parse(text) as Json;
+  } catch (err) {
+    throw new Error(
+      `--input is not valid JSON${value.startsWith('@') ? ` (${value.slice(1)})` : ''}: ${(err as Error).message}`,
+    );
+  }
+}
+
+function readFile(file: string): string {
+  if (!fs.existsSync(file)) throw new Error(`--input file not found: ${file}`);
+  return fs.readFileSync(file, 'utf8');
+}
+
+export function parseFailures(values: string[]): FaultPlan {
+  const plan: FaultPlan = {};
+  for (const v of values) {
+    const eq = v.lastIndexOf('=');
+    const keyPart = eq > 0 && /^\d+$/.test(v.slice(eq + 1)) ? v.slice(0, eq) : v;
+    const count = keyPart === v ? 1 : Number(v.slice(eq + 1));
+    plan[keyPart] = count;
+  }
+  return plan;
+}
+
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
+
+export function formatProgress(e: ProgressEvent): string | undefined {
+  const pad = (d: number): string => '  '.repeat(d + 1);
+  switch (e.kind) {
+    case 'started':
+      return `▶ ${e.stateMachine}  ${e.execution}`;
+    case 'entered':
+      return `${pad(e.depth)}→ ${e.state} (${e.type})`;
+    case 'exited':
+      return `${pad(e.depth)}✓ ${e.state}  ${seconds(e.ms)}`;
+    case 'failed':
+      return `${pad(e.depth)}✗ ${e.state}  ${e.error}: ${e.cause.length > 300 ? `${e.cause.slice(0, 300)}…` : e.cause}`;
+    case 'retried':
+      return `${pad(e.depth)}↻ ${e.state}  retry ${e.attempt}`;
+    case 'caught':
+      return `${pad(e.depth)}⤷ ${e.state}  caught → ${e.next}`;
+    case 'log':
+      return `      · ${e.message}`;
+    case 'finished':
+      return `■ ${e.status} in ${seconds(e.ms)}`;
+    default:
+      return undefined;
+  }
+}
+
+export const runCommand: Command = {
+  summary: 'run a state machine of state-machines/ locally',
+  usage: RUN_USAGE,
+  async run(argv) {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        input: { type: 'string', short: 'i' },
+        name: { type: 'string' },
+        root: { type: 'string' },
+        fail: { type: 'string', multiple: true },
+        'no-waits': { type: 'boolean' },
+        quiet: { type: 'boolean' },
+      },
+    });
+    const [stateMachine, ...extra] = positionals;
+    if (stateMachine === undefined || extra.length > 0) {
+      console.error(RUN_USAGE);
+      return 2;
+    }
+    const quiet = values.quiet === true;
+    const result = await runLocal({
+      stateMachine,
+      input: parseInput(values.input),
+      ...(values.name ? { executionName: values.name } : {}),
+      ...(values.root ? { root: values.root } : {}),
+      failures: parseFailures(values.fail ?? []),
+      waits: values['no-waits'] ? 'none' : 'asl',
+      onProgress: (e) => {
+        if (quiet) return;
+        const line = formatProgress(e);
+        if (line !== undefined) console.error(line);
+      },
+    });
+    if (result.status === 'SUCCEEDED') {
+      console.log(JSON.stringify(result.output, null, 2));
+    } else {
+      console.log(JSON.stringify({ error: result.error, cause: result.cause }, null, 2));
+    }
+    if (!quiet) console.error(`history: ${result.historyFile}`);
+    return result.status === 'SUCCEEDED' ? 0 : 1;
+  },
+};

@@ -1,0 +1,49 @@
+"""Batch Transform stand-in: one request per input object, <name>.out written beside its relative path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from clv_local.transform import load_program, transform
+
+
+def _program(calls: list[tuple[str, str]]) -> SimpleNamespace:
+    def model_fn(model_dir: str) -> dict:
+        return {"factor": int((Path(model_dir) / "factor.txt").read_text())}
+
+    def input_fn(body: str | bytes, content_type: str) -> list[int]:
+        calls.append((type(body).__name__, content_type))
+        return [int(x) for x in body.split()]
+
+    def predict_fn(data: list[int], model: dict) -> list[int]:
+        return [x * model["factor"] for x in data]
+
+    def output_fn(prediction: list[int], accept: str) -> tuple[str, str]:
+        return json.dumps(prediction), accept
+
+    return SimpleNamespace(model_fn=model_fn, input_fn=input_fn, predict_fn=predict_fn, output_fn=output_fn)
+
+
+def test_transform_every_object(tmp_path: Path) -> None:
+    model_dir, inp, out = tmp_path / "model", tmp_path / "in", tmp_path / "out"
+    model_dir.mkdir()
+    (model_dir / "factor.txt").write_text("3")
+    (inp / "part").mkdir(parents=True)
+    (inp / "a.csv").write_text("1 2")
+    (inp / "part" / "b.csv").write_text("5")
+    calls: list[tuple[str, str]] = []
+    outputs = transform(_program(calls), model_dir, inp, out, "text/csv", "application/json")
+    assert outputs == ["a.csv.out", "part/b.csv.out"]
+    assert json.loads((out / "a.csv.out").read_text()) == [3, 6]
+    assert json.loads((out / "part" / "b.csv.out").read_text()) == [15]
+    assert calls == [("str", "text/csv"), ("str", "text/csv")]
+
+
+def test_load_program_requires_the_four_handlers() -> None:
+    module = load_program("inference.py")
+    assert all(callable(getattr(module, f)) for f in ("model_fn", "input_fn", "predict_fn", "output_fn"))
+    with pytest.raises(FileNotFoundError, match="not found in sagemaker/"):
+        load_program("no_such_program.py")

@@ -1,0 +1,74 @@
+-- Scoring set for one cutoff: the latest non-deleted feature record per customer_id (point in time), labels
+-- left out. Records for the cutoff are those with event_time = the cutoff instant; the latest by
+-- api_invocation_time, then write_time, wins (labelled or not: features of one cutoff are the same either way);
+-- a customer whose latest record is a delete marker (is_deleted) is left out.
+-- Parameters: one positional execution parameter (a question-mark placeholder), the cutoff date as 'YYYY-MM-DD'.
+--   Athena: StartQueryExecution ExecutionParameters ["'2024-01-01'"] (values are SQL literals, hence the quotes);
+--   DuckDB (local runtime): bind the string 2024-01-01 to the prepared statement.
+--   Athena accepts the placeholder only in a WHERE clause, hence no parameter CTE; the cutoff is cast to DATE, so
+--   a value that is not a date fails the query. Every snapshot file holds one event_time, so Parquet row-group
+--   statistics on event_time let the engine skip other snapshots (the hourly partitions are not filtered: that
+--   would need the parameter four times).
+-- Table: customer_features_offline, the Glue table over the feature group's offline store (database from the
+--   query execution context); columns = contract features + write_time, api_invocation_time, is_deleted;
+--   partition keys year, month, day, hour as strings (event time, hourly). Locally: a view over the offline-store
+--   Parquet with hive partitioning and partition values kept as VARCHAR.
+-- Dialect: the Trino/DuckDB common subset (CAST, ||, ROW_NUMBER); no date_add/date_diff.
+-- Columns: listed explicitly in contract order (contracts/feature-contract.json); test/sql/features.test.ts fails
+--   when they drift from the contract.
+WITH candidates AS (
+  SELECT
+    f.*,
+    ROW_NUMBER() OVER (
+      PARTITION BY f.customer_id
+      ORDER BY f.api_invocation_time DESC, f.write_time DESC, f.is_deleted DESC
+    ) AS rn
+  FROM customer_features_offline AS f
+  WHERE f.event_time = CAST(CAST(? AS DATE) AS VARCHAR) || 'T00:00:00Z'
+)
+SELECT
+  customer_id,
+  event_time,
+  cutoff_date,
+  snapshot_id,
+  recency_days,
+  btyd_recency_days,
+  frequency_days,
+  repeat_frequency,
+  monetary_total_net,
+  monetary_avg_day,
+  tenure_days,
+  invoices_30d,
+  spend_30d,
+  returns_value_30d,
+  returns_count_30d,
+  distinct_products_30d,
+  invoices_90d,
+  spend_90d,
+  returns_value_90d,
+  returns_count_90d,
+  distinct_products_90d,
+  invoices_365d,
+  spend_365d,
+  returns_value_365d,
+  returns_count_365d,
+  distinct_products_365d,
+  interpurchase_mean_days,
+  interpurchase_var_days,
+  spend_trend_90d,
+  gift_card_share,
+  return_rate,
+  avg_basket_items,
+  sessions_90d,
+  avg_session_duration_s_90d,
+  product_views_90d,
+  add_to_cart_90d,
+  cart_to_purchase_rate_90d,
+  days_since_last_session,
+  country,
+  acquisition_channel,
+  loyalty_status
+FROM candidates
+WHERE rn = 1
+  AND NOT is_deleted
+ORDER BY customer_id
