@@ -1,4 +1,4 @@
-"""Evaluation entry point (SageMaker processing/training container or local). See clv_model/evaluate_entry.py."""
+"""Evaluation entry point (SageMaker container or local). See clv_model/evaluate_entry.py."""
 
 import sys
 

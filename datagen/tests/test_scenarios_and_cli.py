@@ -115,3 +115,16 @@ def test_resolve_uri(tmp_path, monkeypatch):
     monkeypatch.delenv("CLV_LOCAL_ROOT")
     monkeypatch.chdir(tmp_path)
     assert resolve_uri("s3://b/k") == tmp_path / ".clv-local" / "b" / "k"
+
+
+def test_refuses_a_run_that_would_fill_the_disk(tmp_path, monkeypatch, capsys):
+    import shutil
+
+    from datagen import generate as gen
+
+    real = shutil.disk_usage
+    monkeypatch.setattr(gen.shutil, "disk_usage", lambda p: real(p)._replace(free=10 * 2**20))
+    assert main([*GOOD[:2], "1000000", *GOOD[3:], "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert "--customers 1000000: the run needs about" in err and "GiB is free" in err
+    assert not (tmp_path / "o" / "landing").exists()

@@ -30,7 +30,7 @@ import sys
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -50,6 +50,9 @@ FEATURE_GROUP = "clv-bench-customer-features"
 OUTLIER_PERCENTILE = 0.999
 LABEL_HORIZON_DAYS = 365  # max(revenue 365, churn 183): the label window the cutoff must leave observed
 REPORT_NAME = "bench-features.json"
+PARTIAL_REPORT_NAME = "bench-features.partial.json"
+LISTING_THRESHOLD_KEY = "spark.sql.sources.parallelPartitionDiscovery.threshold"
+LISTING_THRESHOLD = 100_000
 _MEMORY = re.compile(r"^[1-9][0-9]{0,5}[mMgG]$")
 
 
@@ -280,7 +283,13 @@ class StageResult:
 
 
 @contextmanager
-def measure(name: str, sampler: RssSampler, results: list[StageResult]) -> Iterator[StageResult]:
+def measure(
+    name: str,
+    sampler: RssSampler,
+    results: list[StageResult],
+    on_done: Callable[[StageResult], None] | None = None,
+) -> Iterator[StageResult]:
+    """Times the block and records its peak RSS and load; appends the result, then calls `on_done`."""
     stage = StageResult(name=name, load_before=os.getloadavg())
     sampler.reset_stage()
     t0 = time.perf_counter()
@@ -290,6 +299,8 @@ def measure(name: str, sampler: RssSampler, results: list[StageResult]) -> Itera
     stage.peak_rss_bytes = sampler.stage_peak
     stage.load_after = os.getloadavg()
     results.append(stage)
+    if on_done is not None:
+        on_done(stage)
 
 
 # ---------------------------------------------------------------------------------------------- dataset
@@ -344,7 +355,9 @@ def ensure_dataset(opts: FeaturesBenchOptions, *, log=print) -> tuple[dict[str, 
     from datagen.generate import run
 
     gen_opts = parse_options(generator_arguments(opts))
-    log(f"bench features: generating {opts.customers:,} customers x {opts.months} months into {opts.data_dir}")
+    log(
+        f"bench features: generating {opts.customers:,} customers x {opts.months} months into {opts.data_dir}"
+    )
     result = run(gen_opts, make_context(gen_opts))
     return result["manifest"], False
 
@@ -364,6 +377,10 @@ def spark_settings(opts: FeaturesBenchOptions) -> dict[str, str]:
         "spark.sql.adaptive.enabled": "true",
         "spark.sql.session.timeZone": "UTC",
         "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        # List the ~730 dt= folders of a table on the driver: above this many paths Spark lists them
+        # with a distributed job (one task per folder), which costs minutes in local mode.
+        LISTING_THRESHOLD_KEY: str(LISTING_THRESHOLD),
         "spark.local.dir": str((opts.work_dir / "spark-local").resolve()),
     }
 
@@ -448,7 +465,13 @@ def ingest_customers_stage(spark, opts, run_id: str, ingest_date: dt.date, stage
     stage.input_rows, stage.output_rows = rec["landed_rows"], rec["silver_rows"]
     stage.detail = {
         k: rec[k]
-        for k in ("landed_rows", "silver_rows", "quarantined_rows", "quarantined_by_reason", "duplicates_removed")
+        for k in (
+            "landed_rows",
+            "silver_rows",
+            "quarantined_rows",
+            "quarantined_by_reason",
+            "duplicates_removed",
+        )
     }
 
 
@@ -578,7 +601,11 @@ def _check(name: str, left_label: str, left: int, right_label: str, right: int) 
 def reconcile(
     manifest: dict[str, Any], stages: dict[str, StageResult], feature_rows: int, eligible: int, stored: int
 ) -> list[dict[str, Any]]:
-    tx, cu, ev = stages["ingest_transactions"].detail, stages["ingest_customers"].detail, stages["sessionize"].detail
+    tx, cu, ev = (
+        stages["ingest_transactions"].detail,
+        stages["ingest_customers"].detail,
+        stages["sessionize"].detail,
+    )
     return [
         _check("transactions landed = manifest rows", "landed", tx["landed_rows"], "manifest",
                landed_rows(manifest, "landing/transactions/")),
@@ -603,25 +630,42 @@ def reconcile(
 
 
 def run_pipeline(spark, opts: FeaturesBenchOptions, manifest: dict[str, Any], sampler: RssSampler,
-                 results: list[StageResult]) -> dict[str, Any]:  # fmt: skip
+                 results: list[StageResult], on_stage=None) -> dict[str, Any]:  # fmt: skip
     """Stages 2 and 3 on an existing dataset; appends their StageResults; returns the reconciliation."""
     shutil.rmtree(opts.lake_dir, ignore_errors=True)  # reruns start from an empty lake
+    listing = spark.conf.get(LISTING_THRESHOLD_KEY)
+    spark.conf.set(LISTING_THRESHOLD_KEY, str(LISTING_THRESHOLD))  # also on a session given by the caller
+    try:
+        return _run_stages(spark, opts, manifest, sampler, results, on_stage)
+    finally:
+        spark.conf.set(LISTING_THRESHOLD_KEY, listing)
+
+
+def _run_stages(spark, opts: FeaturesBenchOptions, manifest: dict[str, Any], sampler: RssSampler,
+                results: list[StageResult], on_stage=None) -> dict[str, Any]:  # fmt: skip
     run_id = f"bench-features-{opts.customers}"
     ingest_date = opts.end - dt.timedelta(days=1)  # the last delivery day stands for the one-pass run
-    with measure("ingest_transactions", sampler, results) as stage:
+    with measure("ingest_transactions", sampler, results, on_stage) as stage:
         ingest_transactions_stage(spark, opts, run_id, ingest_date, stage)
-    with measure("ingest_customers", sampler, results) as stage:
+    with measure("ingest_customers", sampler, results, on_stage) as stage:
         ingest_customers_stage(spark, opts, run_id, ingest_date, stage)
-    with measure("sessionize", sampler, results) as stage:
+    with measure("sessionize", sampler, results, on_stage) as stage:
         sessionize_stage(spark, opts, run_id, stage)
     by_name = {s.name: s for s in results}
-    silver_rows = sum(by_name[n].output_rows for n in ("ingest_transactions", "ingest_customers", "sessionize"))
-    with measure("features", sampler, results) as stage:
+    silver_rows = sum(
+        by_name[n].output_rows for n in ("ingest_transactions", "ingest_customers", "sessionize")
+    )
+    with measure("features", sampler, results, on_stage) as stage:
         snapshot = features_stage(spark, opts, run_id, stage, silver_rows)
     eligible = eligible_customers(spark, opts)
     stored = offline_store_rows(spark, snapshot["offline_store_data_uri"])
     checks = reconcile(manifest, by_name, snapshot["row_count"], eligible, stored)
-    return {"checks": checks, "eligible_customers": eligible, "offline_store_rows": stored, "snapshot": snapshot}
+    return {
+        "checks": checks,
+        "eligible_customers": eligible,
+        "offline_store_rows": stored,
+        "snapshot": snapshot,
+    }
 
 
 def run_features_benchmark(
@@ -630,18 +674,28 @@ def run_features_benchmark(
     """The whole benchmark; returns (and writes to <work-dir>/bench-features.json) the report.
 
     With `spark` None a local session is started with spark_settings(opts) (after generation, so the
-    generator's forked workers do not copy a JVM gateway) and stopped at the end."""
+    generator's forked workers do not copy a JVM gateway) and stopped at the end. After each stage the
+    figures so far go to <work-dir>/bench-features.partial.json (removed when the run completes), so an
+    interrupted run still leaves its finished stages."""
     opts.work_dir.mkdir(parents=True, exist_ok=True)
     results: list[StageResult] = []
+    context: dict[str, Any] = {"argv": list(argv), "conf": {}, "spark": None, "reused": None}
+    partial = opts.work_dir / PARTIAL_REPORT_NAME
     t0 = time.perf_counter()
+
+    def on_stage(stage: StageResult) -> None:
+        log(f"bench features: {stage_line(stage)}")
+        report = _report(opts, context, results, time.perf_counter() - t0, sampler, None)
+        partial.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
+
     with RssSampler() as sampler:
-        with measure("generate", sampler, results) as stage:
-            manifest, reused = ensure_dataset(opts, log=log)
+        with measure("generate", sampler, results, on_stage) as stage:
+            manifest, context["reused"] = ensure_dataset(opts, log=log)
             counts = manifest["counts"]
             stage.input_rows = counts["customers"]
             stage.output_rows = landed_rows(manifest, "landing/")
             stage.detail = {
-                "reused": reused,
+                "reused": context["reused"],
                 "transactions_rows": counts["transactions"]["rows"],
                 "events": counts["clickstream"]["events"],
                 "customers": counts["customers"],
@@ -651,17 +705,36 @@ def run_features_benchmark(
         if own_spark:
             spark = start_spark(opts)
         try:
-            conf = dict(spark.sparkContext.getConf().getAll())
-            reconciliation = run_pipeline(spark, opts, manifest, sampler, results)
-            spark_version = spark.version
+            context["conf"] = dict(spark.sparkContext.getConf().getAll())
+            context["spark"] = spark.version
+            reconciliation = run_pipeline(spark, opts, manifest, sampler, results, on_stage)
         finally:
             if own_spark:
                 spark.stop()
         total_seconds = time.perf_counter() - t0
+    report = _report(opts, context, results, total_seconds, sampler, reconciliation)
+    (opts.work_dir / REPORT_NAME).write_text(
+        json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8"
+    )
+    partial.unlink(missing_ok=True)
+    return report
+
+
+def _report(
+    opts: FeaturesBenchOptions,
+    context: dict[str, Any],
+    results: list[StageResult],
+    seconds: float,
+    sampler: RssSampler,
+    reconciliation: dict[str, Any] | None,
+) -> dict[str, Any]:
+    conf = context["conf"]
     keys = (*spark_settings(opts), "spark.default.parallelism")
-    report = {
+    argv = context["argv"]
+    return {
         "benchmark": "features",
-        "command": "npm run bench -- features " + " ".join(argv) if argv else None,
+        "complete": reconciliation is not None,
+        "command": ("npm run bench -- features " + " ".join(argv)) if argv else None,
         "arguments": {
             "customers": opts.customers, "months": opts.months, "seed": opts.seed, "start": START.isoformat(),
             "end_exclusive": opts.end.isoformat(), "cutoff": opts.cutoff.isoformat(),
@@ -669,19 +742,25 @@ def run_features_benchmark(
         },
         "machine": {
             "cpus": os.cpu_count(), "memory_total_gib": round(_mem_total_bytes() / 2**30, 1),
-            "platform": platform.platform(), "python": platform.python_version(), "spark": spark_version,
+            "platform": platform.platform(), "python": platform.python_version(), "spark": context["spark"],
         },
         "spark_config": {k: conf[k] for k in keys if k in conf},
-        "dataset": {"path": str(opts.data_dir), "reused": reused},
+        "dataset": {"path": str(opts.data_dir), "reused": context["reused"]},
         "stages": [s.as_dict() for s in results],
-        "total_seconds": round(total_seconds, 3),
+        "total_seconds": round(seconds, 3),
         "peak_rss_mib": round(sampler.peak / 2**20, 1),
         "ru_maxrss_mib": {k: round(v / 2**20, 1) for k, v in ru_maxrss_bytes().items()},
         "reconciliation": reconciliation,
-        "reconciled": all(c["ok"] for c in reconciliation["checks"]),
+        "reconciled": reconciliation is not None and all(c["ok"] for c in reconciliation["checks"]),
     }  # fmt: skip
-    (opts.work_dir / REPORT_NAME).write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
-    return report
+
+
+def stage_line(stage: StageResult) -> str:
+    return (
+        f"{stage.name} {stage.seconds:.1f} s, {stage.input_rows:,} rows in, {stage.output_rows:,} out, "
+        f"{stage.rows_per_second:,.0f} rows/s, peak RSS {stage.peak_rss_bytes / 2**20:,.0f} MiB, "
+        f"load {stage.load_before[0]:.1f}->{stage.load_after[0]:.1f}"
+    )
 
 
 def _mem_total_bytes() -> int:
@@ -712,11 +791,14 @@ def format_report(report: dict[str, Any]) -> str:
     widths = [max(len(r[i]) for r in (head, *rows)) for i in range(len(head))]
 
     def line(cells: Sequence[str]) -> str:
-        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+        return "  ".join(
+            c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        )
 
     a = report["arguments"]
     out = [
-        f"features benchmark: {a['customers']:,} customers, {a['start']} to {a['end_exclusive']} (exclusive), "
+        f"features benchmark: {a['customers']:,} customers, {a['start']} to {a['end_exclusive']} "
+        "(exclusive), "
         f"seed {a['seed']}, cutoff {a['cutoff']}",
         "spark: " + ", ".join(f"{k}={v}" for k, v in report["spark_config"].items()),
         "",
@@ -753,7 +835,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ArgError as exc:
         print(f"bench features: error: {exc}", file=sys.stderr)
         return 2
-    report = run_features_benchmark(opts, argv=argv[1:])
+    report = run_features_benchmark(opts, argv=argv[1:], log=lambda msg: print(msg, flush=True))
     print(format_report(report))
     print(f"\nwrote {opts.work_dir / REPORT_NAME}")
     return 0 if report["reconciled"] else 1

@@ -4,11 +4,7 @@
  * (result ProcessingFailed, so Firehose writes the original bytes under the error output prefix) and why.
  */
 import type { z } from 'zod';
-import {
-  type ClickstreamEvent,
-  clickstreamEventSchema,
-  MAX_EVENT_BYTES,
-} from '../shared/schemas/clickstream-event.js';
+import { type ClickstreamEvent, clickstreamEventSchema, MAX_EVENT_BYTES } from '../shared/schemas/clickstream-event.js';
 
 /** Why a record was rejected. */
 export const REJECT_REASONS = [
@@ -82,7 +78,10 @@ function classify(issues: z.core.$ZodIssue[], input: unknown): { reason: RejectR
   if (top === 'event_type') {
     return valueAt(input, issue.path) === undefined
       ? { reason: 'missing_field', detail }
-      : { reason: 'unknown_event_type', detail: `${field}: '${String(valueAt(input, issue.path))}' is not a known type` };
+      : {
+          reason: 'unknown_event_type',
+          detail: `${field}: '${String(valueAt(input, issue.path))}' is not a known type`,
+        };
   }
   if (top === 'schema_version' && valueAt(input, issue.path) !== undefined) {
     return { reason: 'unsupported_schema_version', detail };

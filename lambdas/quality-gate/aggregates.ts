@@ -39,7 +39,13 @@ export const aggregateRowSchema = z.object({
     .or(z.number())
     .or(z.null()),
 });
-export type AggregateRow = { period: Period; metric: MetricName; column_name: string; category: string; value: number | null };
+export type AggregateRow = {
+  period: Period;
+  metric: MetricName;
+  column_name: string;
+  category: string;
+  value: number | null;
+};
 
 /** The day before a YYYY-MM-DD date. */
 export function previousDay(date: string): string {

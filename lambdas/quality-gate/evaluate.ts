@@ -40,7 +40,9 @@ function ratioCheck(current: number, previous: number, minRatio: number, maxRati
     status: ok ? 'pass' : 'fail',
     observed: `${fmt(current)} vs ${fmt(previous)} (${ratio.toFixed(2)}x)`,
     expected,
-    message: ok ? `${what} ok` : `${what} changed ${ratio.toFixed(2)}x day over day (${fmt(previous)} → ${fmt(current)})`,
+    message: ok
+      ? `${what} ok`
+      : `${what} changed ${ratio.toFixed(2)}x day over day (${fmt(previous)} → ${fmt(current)})`,
   };
 }
 
@@ -117,7 +119,8 @@ function check(e: Expectation, agg: Aggregates): Outcome {
         status: problems.length === 0 ? 'pass' : 'fail',
         observed: `[${fmt(lo)}, ${fmt(hi)}]`,
         expected,
-        message: problems.length === 0 ? `${e.column} within range` : `${e.column} out of range: ${problems.join(', ')}`,
+        message:
+          problems.length === 0 ? `${e.column} within range` : `${e.column} out of range: ${problems.join(', ')}`,
       };
     }
     case 'allowed_categories': {

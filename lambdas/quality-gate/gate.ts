@@ -8,7 +8,7 @@ import { joinS3, type ObjectStore } from '../shared/object-store.js';
 import { Aggregates, parseAggregatesCsv } from './aggregates.js';
 import { evaluateSuite, type GateStatus, type GateSummary, summarize } from './evaluate.js';
 import { type Expectation, TRANSACTIONS_SUITE } from './expectations.js';
-import { renderHtmlReport, type ResultDocument } from './report.js';
+import { type ResultDocument, renderHtmlReport } from './report.js';
 
 const s3Uri = z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/.*$/, 'must be an s3://bucket/key URI');
 
@@ -76,5 +76,14 @@ export async function runGate(input: GateInput, deps: GateDependencies): Promise
     summary.status === 'pass'
       ? `Quality gate passed for silver_transactions dt=${input.date} (${summary.passed}/${summary.total}, ${summary.skipped} skipped)`
       : `Quality gate ${summary.status.toUpperCase()} for silver_transactions dt=${input.date}: ${summary.failedCritical} critical, ${summary.failedWarning} warning failures; report ${reportUri}`;
-  return { status: summary.status, date: input.date, runId: input.runId, summary, resultUri, reportUri, failures, message };
+  return {
+    status: summary.status,
+    date: input.date,
+    runId: input.runId,
+    summary,
+    resultUri,
+    reportUri,
+    failures,
+    message,
+  };
 }

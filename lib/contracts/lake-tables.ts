@@ -61,7 +61,8 @@ const QUARANTINE_COLUMNS: LakeColumn[] = [
 export const LAKE_TABLES: readonly LakeTable[] = [
   {
     name: 'raw_clickstream',
-    description: 'Clickstream events as delivered (Firehose: dt=/hour=/ folders, gzip JSON lines; validated by the transformation Lambda)',
+    description:
+      'Clickstream events as delivered (Firehose: dt=/hour=/ folders, gzip JSON lines; validated by the transformation Lambda)',
     zone: 'raw',
     prefix: 'landing/clickstream',
     format: 'json',

@@ -116,7 +116,8 @@ export class FeaturesStack extends Stack {
     this.buildFeaturesJob = new PlatformGlueJob(this, 'BuildFeatures', {
       scriptName: 'build_features',
       environmentName: env,
-      description: 'Customer feature snapshot for a cutoff date: silver -> Feature Group offline store + snapshot record',
+      description:
+        'Customer feature snapshot for a cutoff date: silver -> Feature Group offline store + snapshot record',
       packageAsset: clvGluePackageAsset(this, 'ClvGluePackage'),
       extraFiles: lake.glueContractFiles,
       securityConfiguration: security.configuration,

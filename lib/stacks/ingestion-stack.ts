@@ -104,7 +104,8 @@ export class IngestionStack extends Stack {
     this.ingestTransactionsJob = new PlatformGlueJob(this, 'IngestTransactions', {
       ...jobBase,
       scriptName: 'ingest_transactions',
-      description: 'Daily transactional batch: landing CSV -> silver transactions/customers + quarantine + reconciliation',
+      description:
+        'Daily transactional batch: landing CSV -> silver transactions/customers + quarantine + reconciliation',
       defaultArguments: {
         '--pii-salt-secret': this.piiSalt.secretArn,
         '--outlier-percentile': '0.999',
@@ -151,7 +152,8 @@ export class IngestionStack extends Stack {
     this.sessionizeClickstreamJob = new PlatformGlueJob(this, 'SessionizeClickstream', {
       ...jobBase,
       scriptName: 'sessionize_clickstream',
-      description: 'Daily clickstream: raw JSON lines -> silver sessions (30-minute rule) + quarantine + reconciliation',
+      description:
+        'Daily clickstream: raw JSON lines -> silver sessions (30-minute rule) + quarantine + reconciliation',
       policyStatements: (role) => [
         list,
         prefixStatement(role, {
@@ -209,7 +211,13 @@ export class IngestionStack extends Stack {
     const statements = [
       new iam.PolicyStatement({
         sid: 'ReadStream',
-        actions: ['kinesis:DescribeStream', 'kinesis:DescribeStreamSummary', 'kinesis:GetShardIterator', 'kinesis:GetRecords', 'kinesis:ListShards'],
+        actions: [
+          'kinesis:DescribeStream',
+          'kinesis:DescribeStreamSummary',
+          'kinesis:GetShardIterator',
+          'kinesis:GetRecords',
+          'kinesis:ListShards',
+        ],
         resources: [this.clickstream.streamArn],
       }),
       new iam.PolicyStatement({

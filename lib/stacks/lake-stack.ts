@@ -11,9 +11,9 @@ import type { Construct } from 'constructs';
 import { glueTableInput } from '../constructs/catalog/glue-table.js';
 import { acknowledgeNag } from '../constructs/security/acknowledge.js';
 import { nagBucketArn } from '../constructs/security/s3-prefix-access.js';
+import { LakeBucket } from '../constructs/storage/lake-bucket.js';
 import { LAKE_TABLES, type LakeZone } from '../contracts/lake-tables.js';
 import { repoRoot } from '../paths.js';
-import { LakeBucket } from '../constructs/storage/lake-bucket.js';
 import { type LakeBucketKey, lakeBucketName } from './lake-names.js';
 import type { LakeRefs, LakeSource, PlatformStackProps } from './platform-stack-props.js';
 import { statefulRemovalPolicy } from './removal.js';
@@ -205,7 +205,6 @@ export class LakeStack extends Stack implements LakeSource {
 
     this.environmentName = config.name;
     this.glueContractKeys = this.deployGlueContracts();
-
   }
 
   /**
@@ -236,7 +235,15 @@ export class LakeStack extends Stack implements LakeSource {
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
       `${cdkOwned}: the construct attaches the basic execution policy for its own logs; it runs only during deployments.`,
     );
-    for (const action of ['s3:GetBucket*', 's3:GetObject*', 's3:List*', 's3:Abort*', 's3:DeleteObject*', 'kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
+    for (const action of [
+      's3:GetBucket*',
+      's3:GetObject*',
+      's3:List*',
+      's3:Abort*',
+      's3:DeleteObject*',
+      'kms:GenerateDataKey*',
+      'kms:ReEncrypt*',
+    ]) {
       acknowledgeNag(
         handlerRole,
         `AwsSolutions-IAM5[Action::${action}]`,
@@ -253,7 +260,11 @@ export class LakeStack extends Stack implements LakeSource {
       `AwsSolutions-IAM5[Resource::${nagBucketArn(this.artifactsBucket, handlerRole)}/*]`,
       `${cdkOwned}: the grant covers the destination bucket's objects; the handler only syncs the glue/contracts/ prefix.`,
     );
-    acknowledgeNag(handler, 'AwsSolutions-L1', `${cdkOwned}: the construct pins its Python runtime; it is not ours to choose.`);
+    acknowledgeNag(
+      handler,
+      'AwsSolutions-L1',
+      `${cdkOwned}: the construct pins its Python runtime; it is not ours to choose.`,
+    );
     return files.map((f) => `${prefix}${f}`);
   }
 
@@ -287,7 +298,7 @@ export class LakeStack extends Stack implements LakeSource {
         key,
       })),
     };
-    consumer.addDependency(this, 'reads and writes the lake buckets by name');
+    consumer.addStackDependency(this, 'reads and writes the lake buckets by name');
     this.views.set(consumer, refs);
     return refs;
   }

@@ -112,7 +112,12 @@ export class MlStack extends Stack {
       }),
       new iam.PolicyStatement({
         sid: 'AthenaQuery',
-        actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:StopQueryExecution', 'athena:GetWorkGroup'],
+        actions: [
+          'athena:StartQueryExecution',
+          'athena:GetQueryExecution',
+          'athena:StopQueryExecution',
+          'athena:GetWorkGroup',
+        ],
         resources: [this.formatArn({ service: 'athena', resource: 'workgroup', resourceName: lake.workGroupName })],
       }),
       new iam.PolicyStatement({

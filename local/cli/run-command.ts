@@ -15,6 +15,8 @@ export const RUN_USAGE = `usage: npm run clv -- run <state-machine> [--input <js
   --fail KEY[=N]       inject N (default 1) transient failures into the stand-in KEY (a Resource, an
                        integration id such as glue:startJobRun.sync, a function or job name); repeatable
   --no-waits           skip Retry intervals and Wait states
+  --output FILE        also write the output (or {error, cause}) as JSON to FILE (in-process Lambda handlers
+                       log to stdout too)
   --quiet              print only the final output or error`;
 
 export function parseInput(value: string | undefined): Json {
@@ -84,6 +86,7 @@ export const runCommand: Command = {
         root: { type: 'string' },
         fail: { type: 'string', multiple: true },
         'no-waits': { type: 'boolean' },
+        output: { type: 'string' },
         quiet: { type: 'boolean' },
       },
     });
@@ -106,11 +109,13 @@ export const runCommand: Command = {
         if (line !== undefined) console.error(line);
       },
     });
-    if (result.status === 'SUCCEEDED') {
-      console.log(JSON.stringify(result.output, null, 2));
-    } else {
-      console.log(JSON.stringify({ error: result.error, cause: result.cause }, null, 2));
-    }
+    const final = JSON.stringify(
+      result.status === 'SUCCEEDED' ? result.output : { error: result.error, cause: result.cause },
+      null,
+      2,
+    );
+    console.log(final);
+    if (values.output) fs.writeFileSync(values.output, `${final}\n`);
     if (!quiet) console.error(`history: ${result.historyFile}`);
     return result.status === 'SUCCEEDED' ? 0 : 1;
   },

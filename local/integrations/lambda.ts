@@ -65,7 +65,7 @@ async function withEnv<T>(vars: Record<string, string>, fn: () => Promise<T>): P
   }
 }
 
-async function loadHandler(folder: string, functionNameOrArn: string): Promise<Handler> {
+async function loadHandler(folder: string, functionNameOrArn: string, root: string | undefined): Promise<Handler> {
   const cached = handlers.get(folder);
   if (cached) return cached;
   const file = handlerFile(folder);
@@ -73,7 +73,7 @@ async function loadHandler(folder: string, functionNameOrArn: string): Promise<H
     throw serviceError('Lambda', 'ResourceNotFoundException', `Function not found: ${functionNameOrArn} (${file})`);
   }
   // module-level setup (Powertools) reads the environment at import time
-  const mod = (await withEnv(functionEnv(folder, process.env.CLV_LOCAL_ROOT), () => import(pathToFileURL(file).href))) as {
+  const mod = (await withEnv(functionEnv(folder, root), () => import(pathToFileURL(file).href))) as {
     handler?: unknown;
   };
   if (typeof mod.handler !== 'function') {
@@ -112,7 +112,7 @@ export async function invokeLocalFunction(
   env: NodeJS.ProcessEnv,
 ): Promise<Json> {
   const folder = lambdaFolder(functionNameOrArn);
-  const handler = await loadHandler(folder, functionNameOrArn);
+  const handler = await loadHandler(folder, functionNameOrArn, env.CLV_LOCAL_ROOT);
   const functionName = `${LOCAL_PREFIX}-${folder}`;
   const requestId = randomUUID();
   try {

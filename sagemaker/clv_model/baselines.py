@@ -5,7 +5,8 @@
   horizon they stay active); scaled linearly when the prediction horizon differs from the label horizon.
 - linear_rfm: ordinary least squares of the revenue label on recency, frequency, monetary value and tenure,
   predictions floored at 0 (scaled like the heuristic).
-- bgnbd_gg: BG/NBD + Gamma-Gamma expected revenue over the horizon (see btyd.py), fitted on the calibration snapshot.
+- bgnbd_gg: BG/NBD + Gamma-Gamma expected revenue over the horizon (see btyd.py), fitted on the
+  calibration snapshot.
 """
 
 from __future__ import annotations

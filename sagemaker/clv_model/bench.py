@@ -4,10 +4,11 @@
         --cutoff YYYY-MM-DD --horizon-days N --out DIR
 
 Reads the file with the column mapping of contracts/transactions-layouts.json, cleans it (rows without a
-customer, exact duplicate lines and non-product lines dropped; cancellations and returns kept as negative lines so
-revenue is net of them), builds features with the project's feature code (clv_glue.features.build_features on a
-local SparkSession), labels from the horizon after each cutoff, trains the CLV model with a later validation
-cutoff carved out of the calibration period, and compares it with the baselines on the test snapshot at --cutoff.
+customer, exact duplicate lines and non-product lines dropped; cancellations and returns kept as negative
+lines so revenue is net of them), builds features with the project's feature code
+(clv_glue.features.build_features on a local SparkSession), labels from the horizon after each cutoff, trains
+the CLV model with a later validation cutoff carved out of the calibration period, and compares it with the
+baselines on the test snapshot at --cutoff.
 Writes DIR/model-bench.json and prints a table.
 
 Split (no label window reaches past --cutoff; the test label window is [cutoff, cutoff + horizon)):
@@ -15,7 +16,7 @@ Split (no label window reaches past --cutoff; the test label window is [cutoff, 
   snapshot on which BG/NBD + Gamma-Gamma is fitted (data before the cutoff only);
 - validation: features at cutoff - L, labels over L days (L = label horizon, below);
 - training: snapshots at cutoff - L - k * step (k = 1 .. n), each with >= min-history days of data before it;
-- L is the horizon itself when the calibration period holds it plus `--min-snapshots - 1` earlier snapshots with
+- L is the horizon itself when the calibration period holds it plus 3 earlier snapshots (30 days apart) with
   `--min-history-days` of history; otherwise the longest horizon that does (the revenue head then learns a
   horizon-free correction of the BG/NBD + Gamma-Gamma offset, which carries the full horizon);
 - the heuristic and linear-RFM baselines are fitted on the reference training snapshot one horizon before the
@@ -29,7 +30,6 @@ import datetime as dt
 import json
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +63,11 @@ def read_transactions(path: str | Path, preset: str) -> tuple[pd.DataFrame, dict
     layout = layouts[preset]
     cols = layout["columns"]
     src = Path(path)
-    files = [src] if src.is_file() else sorted(p for p in src.rglob("*") if p.name.endswith((".csv", ".csv.gz")))
+    if src.is_dir() and (src / "landing" / "transactions").is_dir():
+        src = src / "landing" / "transactions"  # a generator output root (docs/data-generator.md)
+    files = (
+        [src] if src.is_file() else sorted(p for p in src.rglob("*") if p.name.endswith((".csv", ".csv.gz")))
+    )
     if not files:
         raise BenchError(f"no CSV files at {src}")
     usecols = list(cols.values())
@@ -97,7 +101,9 @@ def read_transactions(path: str | Path, preset: str) -> tuple[pd.DataFrame, dict
     if tz != "UTC":
         ts = ts.dt.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward").dt.tz_convert("UTC")
         ts = ts.dt.tz_localize(None)
-    currency = df["currency"] if "currency" in df.columns else pd.Series(layout["default_currency"], index=df.index)
+    currency = (
+        df["currency"] if "currency" in df.columns else pd.Series(layout["default_currency"], index=df.index)
+    )
     fx = currency.map(ref["fx_to_base"])
     if fx.isna().any():
         raise BenchError(f"unknown currencies: {sorted(currency[fx.isna()].unique())[:5]}")
@@ -208,17 +214,15 @@ def feature_builder(spark, tx: pd.DataFrame):
     sdf = spark.createDataFrame(tx).cache()
     observed_until = (tx["invoice_ts"].max().normalize() + pd.Timedelta(days=1)).date()
 
-    def build(cutoff: str, revenue_h: int | None, churn_h: int | None) -> pd.DataFrame:
-        c = dt.date.fromisoformat(cutoff)
-        with_labels = revenue_h is not None
+    def build(cutoff: str, revenue_h: int, churn_h: int) -> pd.DataFrame:
         df = build_features(
             sdf,
             None,
             None,
-            c,
-            with_labels=with_labels,
-            revenue_horizon_days=revenue_h or 365,
-            churn_horizon_days=churn_h or 183,
+            dt.date.fromisoformat(cutoff),
+            with_labels=True,
+            revenue_horizon_days=revenue_h,
+            churn_horizon_days=churn_h,
             observed_until=observed_until,
         )
         return df.toPandas()
@@ -241,15 +245,23 @@ def run_bench(
     t0 = time.time()
     spec = load_spec()
     tx, counts = read_transactions(input_path, preset)
-    log(f"read {counts['rows_in']} rows, using {counts['rows_used']} product lines of {counts['customers']} customers")
+    log(
+        f"read {counts['rows_in']} rows, using {counts['rows_used']} product lines "
+        f"of {counts['customers']} customers"
+    )
     data_start = tx["invoice_ts"].min().date()
     observed_until = (tx["invoice_ts"].max().normalize() + pd.Timedelta(days=1)).date()
     if cutoff + dt.timedelta(days=horizon_days) > observed_until:
-        raise BenchError(f"cutoff {cutoff} + {horizon_days} days is past the end of the data ({observed_until})")
+        raise BenchError(
+            f"cutoff {cutoff} + {horizon_days} days is past the end of the data ({observed_until})"
+        )
     split = plan_split(data_start, cutoff, horizon_days, max_snapshots=max_snapshots)
     check_split(split)
     log(f"split: {json.dumps(split)}")
 
+    from pyspark.sql import SparkSession  # noqa: PLC0415
+
+    owns_session = SparkSession.getActiveSession() is None
     spark = spark_session()
     build = feature_builder(spark, tx)
     lh, ch = split["label_horizon_days"], split["churn_horizon_days"]
@@ -257,17 +269,26 @@ def run_bench(
     def checked(frame: pd.DataFrame, what: str, labels: bool = True) -> pd.DataFrame:
         ok, bad = frames.check_rows(frame, spec, require_labels=labels)
         if len(bad):
-            raise BenchError(f"{what}: {len(bad)} feature rows rejected: {bad['reason'].value_counts().head(3).to_dict()}")
+            raise BenchError(
+                f"{what}: {len(bad)} feature rows rejected: {bad['reason'].value_counts().head(3).to_dict()}"
+            )
         return ok
 
     test = checked(build(split["test_cutoff"], horizon_days, min(CHURN_HORIZON_DAYS, horizon_days)), "test")
-    calibration = checked(build(split["test_cutoff"], None, None), "calibration", labels=False)
+    # calibration snapshot = the test cutoff's features without their labels (data before the cutoff only)
+    calibration = test.drop(columns=list(spec.labels))
     validation = checked(build(split["validation_cutoff"], lh, ch), "validation")
-    train_rows = pd.concat([checked(build(c, lh, ch), f"train {c}") for c in split["train_cutoffs"]], ignore_index=True)
-    log(f"features: train {len(train_rows)} rows ({len(split['train_cutoffs'])} snapshots), validation "
-        f"{len(validation)}, test {len(test)} ({time.time() - t0:.0f}s)")
+    train_rows = pd.concat(
+        [checked(build(c, lh, ch), f"train {c}") for c in split["train_cutoffs"]], ignore_index=True
+    )
+    log(
+        f"features: train {len(train_rows)} rows ({len(split['train_cutoffs'])} snapshots), validation "
+        f"{len(validation)}, test {len(test)} ({time.time() - t0:.0f}s)"
+    )
 
-    hp = parse_hyperparameters({"horizon_days": horizon_days, "label_horizon_days": lh, **(hyperparameters or {})})
+    hp = parse_hyperparameters(
+        {"horizon_days": horizon_days, "label_horizon_days": lh, **(hyperparameters or {})}
+    )
     result = train(train_rows, validation, spec, hp, calibration_rows=calibration, log=lambda m: None)
     model = result.model
 
@@ -275,14 +296,17 @@ def run_bench(
     preds = {"clv_xgb": model.predict(test)["predicted_revenue_12m"].to_numpy()}
     ref_cut = split["baseline_reference_cutoff"]
     if ref_cut:
-        ref_rows = checked(build(ref_cut, horizon_days, min(CHURN_HORIZON_DAYS, horizon_days)), "baseline reference")
+        ref_rows = checked(
+            build(ref_cut, horizon_days, min(CHURN_HORIZON_DAYS, horizon_days)), "baseline reference"
+        )
         fitted = fit_baselines(ref_rows, revenue_target(ref_rows), horizon_days)
         split["baseline_reference_customers"] = int(len(ref_rows))
     else:
         fitted = model.baselines
     preds.update(predict_baselines(fitted, test, horizon_days))
     preds["bgnbd_gg"] = model.baseline_predictions(test)["bgnbd_gg"]
-    spark.stop()
+    if owns_session:
+        spark.stop()
 
     models = {name: M.regression_metrics(y, p) for name, p in preds.items()}
     churn = model.predict(test)["churn_probability"].to_numpy()
@@ -297,11 +321,14 @@ def run_bench(
         },
         "split": split | {"train_rows": int(len(train_rows)), "validation_rows": int(len(validation))},
         "models": models,
-        "churn": M.classification_metrics(test["label_churn_6m"].to_numpy(float), churn, model.churn_threshold)
+        "churn": M.classification_metrics(
+            test["label_churn_6m"].to_numpy(float), churn, model.churn_threshold
+        )
         | {"churn_horizon_days": min(CHURN_HORIZON_DAYS, horizon_days)},
         "checks": {
             "beats_bgnbd_gg_rmse": models["clv_xgb"]["rmse"] < models["bgnbd_gg"]["rmse"],
-            "beats_bgnbd_gg_gini": models["clv_xgb"]["gini_normalized"] > models["bgnbd_gg"]["gini_normalized"],
+            "beats_bgnbd_gg_gini": models["clv_xgb"]["gini_normalized"]
+            > models["bgnbd_gg"]["gini_normalized"],
             "heuristic_rmse_reduction": 1 - models["clv_xgb"]["rmse"] / models["heuristic"]["rmse"],
         },
         "model": {
@@ -346,7 +373,8 @@ def format_table(report: dict[str, Any]) -> str:
     c = report["checks"]
     lines.append(
         f"clv_xgb vs bgnbd_gg: RMSE {'better' if c['beats_bgnbd_gg_rmse'] else 'NOT better'}, Gini "
-        f"{'better' if c['beats_bgnbd_gg_gini'] else 'NOT better'}; RMSE {c['heuristic_rmse_reduction']:.1%} below "
+        f"{'better' if c['beats_bgnbd_gg_gini'] else 'NOT better'}; "
+        f"RMSE {c['heuristic_rmse_reduction']:.1%} below "
         f"the heuristic; churn AUC {report['churn']['auc']:.3f}"
     )
     return "\n".join(lines)
@@ -355,7 +383,9 @@ def format_table(report: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m clv_model.bench", description="CLV model benchmark")
     sub = ap.add_subparsers(dest="command", required=True)
-    m = sub.add_parser("model", help="train and compare the CLV model with the baselines on a transaction file")
+    m = sub.add_parser(
+        "model", help="train and compare the CLV model with the baselines on a transaction file"
+    )
     m.add_argument("--input", required=True)
     m.add_argument("--preset", required=True, choices=["generic", "online-retail", "online-retail-ii"])
     m.add_argument("--cutoff", required=True, type=dt.date.fromisoformat)

@@ -6,7 +6,8 @@ Inputs per customer, all in days and measured at a cutoff:
 - frequency: number of repeat purchase occasions (distinct purchase days after the first);
 - recency: days between the first and the last purchase occasion (0 when frequency is 0);
 - T: days between the first purchase occasion and the cutoff (the customer's age);
-- monetary: mean value of the purchase occasions (Gamma-Gamma uses customers with frequency >= 1 and monetary > 0).
+- monetary: mean value of the purchase occasions (Gamma-Gamma uses customers with frequency >= 1 and
+  monetary > 0).
 """
 
 from __future__ import annotations
@@ -142,7 +143,7 @@ class GammaGammaParams:
 
 
 def fit_gamma_gamma(frequency, monetary, *, penalizer: float = 0.0) -> GammaGammaParams:
-    """Maximum-likelihood Gamma-Gamma fit on customers with at least one repeat occasion and positive spend."""
+    """Maximum-likelihood Gamma-Gamma fit on customers with a repeat occasion and positive spend."""
     x = np.asarray(frequency, dtype=float)
     m = np.asarray(monetary, dtype=float)
     keep = (x > 0) & (m > 0) & np.isfinite(m)

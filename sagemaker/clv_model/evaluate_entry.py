@@ -56,9 +56,10 @@ def run(argv: list[str], env: dict[str, str]) -> dict:
     (out / "evaluation.json").write_text(json.dumps(report, indent=2, sort_keys=True))
     (out / "model_card.md").write_text(model_card(report))
     r = report["revenue"]
+    auc = report["churn"]["auc"] if report["churn"]["auc"] is not None else float("nan")
     print(
         f"test:rmse={r['rmse']:.6f}; test:mae={r['mae']:.6f}; test:gini={r['gini_normalized']:.6f}; "
-        f"test:churn_auc={report['churn']['auc'] if report['churn']['auc'] is not None else float('nan'):.6f};",
+        f"test:churn_auc={auc:.6f};",
         flush=True,
     )
     return report

@@ -116,7 +116,8 @@ def _check_later(model: CLVModel, test_rows: pd.DataFrame) -> None:
     test = test_rows["cutoff_date"].dropna()
     if seen and len(test) and test.min() <= max(seen):
         raise ValueError(
-            f"test cutoff {test.min()} is not later than the model's training/validation cutoffs (latest {max(seen)})"
+            f"test cutoff {test.min()} is not later than the model's training/validation cutoffs "
+            f"(latest {max(seen)})"
         )
 
 
@@ -152,7 +153,8 @@ def model_card(report: dict[str, Any]) -> str:
         f"# Model card: CLV model {report['model_version']}",
         "",
         "Two XGBoost heads on the customer feature contract: next-period revenue "
-        f"({hp.get('objective')}, horizon {lin.get('horizon_days')} days) and churn probability (binary:logistic); "
+        f"({hp.get('objective')}, horizon {lin.get('horizon_days')} days) and churn probability "
+        "(binary:logistic); "
         "a CLV score (percentile of the training snapshot's predictions) and Low/Medium/High tiers.",
         "",
         "## Data and lineage",
@@ -165,7 +167,8 @@ def model_card(report: dict[str, Any]) -> str:
         f"| validation cutoffs | {', '.join(lin.get('validation_cutoffs', []))} |",
         f"| calibration (BG/NBD) cutoffs | {', '.join(lin.get('calibration_cutoffs', []))} |",
         f"| test cutoffs | {', '.join(lin.get('test_cutoffs', []))} |",
-        f"| label horizon (train) / prediction horizon | {lin.get('label_horizon_days')} / {lin.get('horizon_days')} days |",
+        f"| label horizon (train) / prediction horizon | {lin.get('label_horizon_days')} / "
+        f"{lin.get('horizon_days')} days |",
         f"| snapshot ids | {', '.join(lin.get('snapshot_ids', []) + lin.get('test_snapshot_ids', []))} |",
         f"| test rows (in / evaluated / rejected) | {report['rows']['in']} / {report['rows']['evaluated']} / "
         f"{report['rows']['rejected']} |",
@@ -191,7 +194,10 @@ def model_card(report: dict[str, Any]) -> str:
         "| ---: | ---: | ---: | ---: |",
     ]
     for d in r["decile_table"]:
-        out.append(f"| {d['decile']} | {d['customers']} | {_fmt(d['mean_predicted'], 2)} | {_fmt(d['mean_actual'], 2)} |")
+        out.append(
+            f"| {d['decile']} | {d['customers']} | {_fmt(d['mean_predicted'], 2)} | "
+            f"{_fmt(d['mean_actual'], 2)} |"
+        )
     out += [
         "",
         "### Lorenz (cumulative gain) curve",
@@ -211,7 +217,8 @@ def model_card(report: dict[str, Any]) -> str:
         "## Tiers",
         "",
         f"Low {report['tiers']['Low']}, Medium {report['tiers']['Medium']}, High {report['tiers']['High']}; "
-        f"boundaries (fitted on the training snapshot): Medium from {_fmt(report['tiers']['boundaries']['medium'], 2)}, "
+        "boundaries (fitted on the training snapshot): "
+        f"Medium from {_fmt(report['tiers']['boundaries']['medium'], 2)}, "
         f"High from {_fmt(report['tiers']['boundaries']['high'], 2)}.",
         "",
         "## Slices",
@@ -220,17 +227,25 @@ def model_card(report: dict[str, Any]) -> str:
     for col, s in report["slices"].items():
         di = s.get("disparate_impact")
         di_text = (
-            f"disparate-impact ratio (mean predicted, lowest / highest slice with >= {s['min_customers']} customers): "
+            "disparate-impact ratio (mean predicted, lowest / highest slice with >= "
+            f"{s['min_customers']} customers): "
             f"{_fmt(di['ratio'])} ({di['lowest_slice']} / {di['highest_slice']})"
             if di
             else "disparate-impact ratio: n/a (fewer than two slices large enough)"
         )
-        out += [f"### {col}", "", di_text, "", "| slice | customers | mean predicted | mean actual | RMSE | Gini | churn AUC |"]
+        out += [
+            f"### {col}",
+            "",
+            di_text,
+            "",
+            "| slice | customers | mean predicted | mean actual | RMSE | Gini | churn AUC |",
+        ]
         out.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
         for name, e in sorted(s["slices"].items(), key=lambda kv: -kv[1]["customers"])[:15]:
             auc = (e.get("churn") or {}).get("auc")
             out.append(
-                f"| {name} | {e['customers']} | {_fmt(e['mean_predicted'], 2)} | {_fmt(e['mean_actual'], 2)} | "
+                f"| {name} | {e['customers']} | {_fmt(e['mean_predicted'], 2)} | "
+                f"{_fmt(e['mean_actual'], 2)} | "
                 f"{_fmt(e.get('rmse'))} | {_fmt(e.get('gini_normalized'))} | {_fmt(auc)} |"
             )
         out.append("")

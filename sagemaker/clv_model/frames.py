@@ -74,8 +74,8 @@ def _add_reason(reasons: pd.Series, mask: np.ndarray, text: str) -> None:
 def check_rows(
     frame: pd.DataFrame, spec: FeatureSpec, *, require_labels: bool = False
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Split rows into (accepted, rejected). Accepted rows have numeric inputs as float64 and categorical inputs
-    as strings. Rejected rows carry the record identifier, the row number in the input and a `reason`.
+    """Split rows into (accepted, rejected). Accepted rows have numeric inputs as float64 and categorical
+    inputs as strings. Rejected rows carry the record identifier, the row number in the input and a `reason`.
 
     Reasons: a missing column, a missing record identifier, a missing value in a feature whose contract
     null_policy is "never", a non-numeric or infinite value in a numeric feature, a schema hash (column

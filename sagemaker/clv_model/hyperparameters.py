@@ -57,7 +57,8 @@ class Hyperparameters:
     # use the BG/NBD + Gamma-Gamma expectation as the revenue head's offset (base margin): the trees learn a
     # multiplicative (Tweedie, log link) or additive (squared error) correction to it
     btyd_offset: bool = True
-    # horizon of the labels in the train/validation channels when shorter than horizon_days (0 = horizon_days):
+    # horizon of the labels in the train/validation channels when shorter than horizon_days
+    # (0 = horizon_days):
     # the trees learn a horizon-free correction of the BG/NBD + Gamma-Gamma offset, which carries the horizon
     label_horizon_days: int = 0
     tier_medium_quantile: float = 0.5

@@ -10,7 +10,8 @@ COMMIT_ENV_VARS = ("CLV_CODE_COMMIT", "GIT_COMMIT", "CODEBUILD_RESOLVED_SOURCE_V
 
 
 def code_commit(env: dict[str, str] | None = None) -> str:
-    """The code commit: from the environment (set by the pipeline), else `git rev-parse HEAD`, else "unknown"."""
+    """The code commit: from the environment (set by the pipeline), else `git rev-parse HEAD`, else
+    "unknown"."""
     env = os.environ if env is None else env
     for var in COMMIT_ENV_VARS:
         if env.get(var):

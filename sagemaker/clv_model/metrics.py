@@ -68,17 +68,23 @@ def gini_normalized(y_true, y_score) -> float:
     t, p = _arrays(y_true, y_score)
     perfect = gini(t, t)
     if perfect == 0:
-        raise ValueError("normalized Gini undefined: the perfect ranking has Gini 0 (all actual values equal)")
+        raise ValueError(
+            "normalized Gini undefined: the perfect ranking has Gini 0 (all actual values equal)"
+        )
     return gini(t, p) / perfect
 
 
 def lorenz_points(y_true, y_score, n_points: int = 21) -> list[dict[str, float]]:
-    """Points of the cumulative-gain (Lorenz) curve at evenly spaced customer shares, linear between blocks."""
+    """Points of the cumulative-gain (Lorenz) curve at evenly spaced customer shares (linear between
+    blocks)."""
     t, p = _arrays(y_true, y_score)
     x, y = _gain_curve(t, p)
     grid = np.linspace(0.0, 1.0, n_points)
     vals = np.interp(grid, x, y)
-    return [{"customer_share": round(float(g), 6), "value_share": round(float(v), 6)} for g, v in zip(grid, vals)]
+    return [
+        {"customer_share": round(float(g), 6), "value_share": round(float(v), 6)}
+        for g, v in zip(grid, vals, strict=True)
+    ]
 
 
 def top_share_capture(y_true, y_score, share: float = 0.1) -> float:
@@ -122,10 +128,12 @@ def decile_table(y_true, y_pred, n_bins: int = 10) -> list[dict[str, Any]]:
 
 
 def decile_mape(table: list[dict[str, Any]]) -> float:
-    """Mean absolute percentage error of mean predicted vs mean actual per decile; deciles whose mean actual is
-    0 are skipped (percentage undefined). NaN when every decile is skipped."""
+    """Mean absolute percentage error of mean predicted vs mean actual per decile; deciles whose mean
+    actual is 0 are skipped (percentage undefined). NaN when every decile is skipped."""
     errs = [
-        abs(r["mean_predicted"] - r["mean_actual"]) / abs(r["mean_actual"]) for r in table if r["mean_actual"] != 0
+        abs(r["mean_predicted"] - r["mean_actual"]) / abs(r["mean_actual"])
+        for r in table
+        if r["mean_actual"] != 0
     ]
     return float(np.mean(errs)) if errs else float("nan")
 

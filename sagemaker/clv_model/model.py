@@ -75,7 +75,8 @@ def btyd_predict(model: btyd.BtydModel, frame: pd.DataFrame, horizon_days: float
 
 
 def derived_features(frame: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
-    """Tenure-aware rates from contract columns (comparable across snapshots with different history lengths)."""
+    """Tenure-aware rates from contract columns (comparable across snapshots with different history
+    lengths)."""
     out = pd.DataFrame(index=frame.index)
     cols = set(spec.model_inputs)
     if {"frequency_days", "tenure_days"} <= cols:
@@ -108,8 +109,10 @@ class CLVModel:
 
     # ---------------------------------------------------------------- features
     def design_matrix(self, rows: pd.DataFrame) -> pd.DataFrame:
-        """Model inputs for accepted rows (see frames.check_rows): contract inputs, derived rates, BTYD outputs."""
-        return build_design(rows, self.spec, self.categories, self.btyd_model, self.hyperparameters.horizon_days)
+        """Model inputs for accepted rows: contract inputs, derived rates, BTYD outputs."""
+        return build_design(
+            rows, self.spec, self.categories, self.btyd_model, self.hyperparameters.horizon_days
+        )
 
     def _dmatrix(self, X: pd.DataFrame) -> xgb.DMatrix:
         return _dmatrix(X, self.input_columns, self.hyperparameters)
@@ -131,7 +134,9 @@ class CLVModel:
         out["clv_score"] = self.score(out["predicted_revenue_12m"].to_numpy())
         out["tier"] = self.tier(out["predicted_revenue_12m"].to_numpy())
         if with_reasons:
-            contribs = self.revenue_booster.predict(dm, pred_contribs=True, iteration_range=_range(self.revenue_booster))
+            contribs = self.revenue_booster.predict(
+                dm, pred_contribs=True, iteration_range=_range(self.revenue_booster)
+            )
             names = self.input_columns
             feat = contribs[:, :-1]
             order = np.argsort(-np.abs(feat), axis=1, kind="stable")[:, :with_reasons]
@@ -142,7 +147,7 @@ class CLVModel:
         return out
 
     def score(self, revenue: np.ndarray) -> np.ndarray:
-        """CLV score 0..100: the percentile of the predicted revenue among the training snapshot's predictions."""
+        """CLV score 0..100: percentile of the predicted revenue among the training snapshot's predictions."""
         q = np.asarray(self.score_quantiles)
         grid = np.linspace(0, 100, len(q))
         # ties in the quantile grid (e.g. many zero predictions): np.interp takes the right-most equal point
@@ -155,7 +160,9 @@ class CLVModel:
     def shap_importance(self, rows: pd.DataFrame) -> list[dict[str, float]]:
         """Global importance: mean |SHAP| per input over the given rows (revenue head, margin units)."""
         dm = self._dmatrix(self.design_matrix(rows))
-        contribs = self.revenue_booster.predict(dm, pred_contribs=True, iteration_range=_range(self.revenue_booster))
+        contribs = self.revenue_booster.predict(
+            dm, pred_contribs=True, iteration_range=_range(self.revenue_booster)
+        )
         mean_abs = np.abs(contribs[:, :-1]).mean(axis=0)
         order = np.argsort(-mean_abs)
         return [{"feature": self.input_columns[i], "mean_abs_shap": float(mean_abs[i])} for i in order]
@@ -333,7 +340,9 @@ def train(
     calibration_rows: the latest feature snapshot available at training time (no labels needed), on which the
     BG/NBD + Gamma-Gamma model is fitted; defaults to the training rows of the latest training cutoff."""
     if len(train_rows) == 0 or len(validation_rows) == 0:
-        raise ModelError(f"training needs rows in both sets (train={len(train_rows)}, validation={len(validation_rows)})")
+        raise ModelError(
+            f"training needs rows in both sets (train={len(train_rows)}, validation={len(validation_rows)})"
+        )
     _check_temporal(train_rows, validation_rows)
     categories = fit_categories(train_rows, spec)
 
@@ -381,8 +390,12 @@ def train(
         verbose_eval=False,
     )
 
-    pred_tr = revenue_booster.predict(_dmatrix(X_tr, input_columns, hp), iteration_range=_range(revenue_booster))
-    pred_va = revenue_booster.predict(_dmatrix(X_va, input_columns, hp), iteration_range=_range(revenue_booster))
+    pred_tr = revenue_booster.predict(
+        _dmatrix(X_tr, input_columns, hp), iteration_range=_range(revenue_booster)
+    )
+    pred_va = revenue_booster.predict(
+        _dmatrix(X_va, input_columns, hp), iteration_range=_range(revenue_booster)
+    )
     p_tr = churn_booster.predict(d_tr, iteration_range=_range(churn_booster))
     p_va = churn_booster.predict(d_va, iteration_range=_range(churn_booster))
 

@@ -109,7 +109,10 @@ def output_fn(prediction: dict[str, Any], accept: str = JSON) -> bytes:
         }
         return json.dumps(body).encode("utf-8")
     combined = pd.concat(
-        [scored.assign(status="scored", reason=None), errors.drop(columns=["row_number"]).assign(status="rejected")],
+        [
+            scored.assign(status="scored", reason=None),
+            errors.drop(columns=["row_number"]).assign(status="rejected"),
+        ],
         ignore_index=True,
     )
     if ct == JSONLINES:

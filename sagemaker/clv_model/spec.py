@@ -120,7 +120,8 @@ def load_spec(path: str | os.PathLike | None = None) -> FeatureSpec:
     p = Path(source)
     if not p.is_file():
         raise SpecError(
-            f"feature contract not found at {p}; set ${CONTRACT_ENV} to a copy of contracts/feature-contract.json"
+            f"feature contract not found at {p}; "
+            f"set ${CONTRACT_ENV} to a copy of contracts/feature-contract.json"
         )
     try:
         doc = json.loads(p.read_text(encoding="utf-8"))

@@ -1,9 +1,9 @@
 """SageMaker training entry (script mode, XGBoost framework container 3.0-5); the same code runs locally.
 
 Contract: SM_MODEL_DIR (artefacts), SM_CHANNEL_TRAIN and SM_CHANNEL_VALIDATION (CSV with header or Parquet
-files of the training-set query output), optional SM_CHANNEL_CALIBRATION (the latest feature snapshot, no labels
-needed, on which BG/NBD + Gamma-Gamma is fitted), SM_OUTPUT_DATA_DIR (rejected rows, metrics), hyperparameters
-from SM_HPS and/or `--name value` arguments.
+files of the training-set query output), optional SM_CHANNEL_CALIBRATION (the latest feature snapshot, no
+labels needed, on which BG/NBD + Gamma-Gamma is fitted), SM_OUTPUT_DATA_DIR (rejected rows, metrics),
+hyperparameters from SM_HPS and/or `--name value` arguments.
 """
 
 from __future__ import annotations

@@ -7,7 +7,6 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
-
 from clv_model.spec import FeatureSpec, load_spec
 
 
@@ -16,7 +15,9 @@ def spec() -> FeatureSpec:
     return load_spec()
 
 
-def synthetic_snapshot(spec: FeatureSpec, cutoff: str, n: int, seed: int, *, with_labels: bool = True) -> pd.DataFrame:
+def synthetic_snapshot(
+    spec: FeatureSpec, cutoff: str, n: int, seed: int, *, with_labels: bool = True
+) -> pd.DataFrame:
     """Customers with RFM-like features; revenue and churn labels depend on frequency, recency and spend."""
     rng = np.random.default_rng(seed)
     tenure = rng.integers(30, 400, n)
@@ -29,7 +30,9 @@ def synthetic_snapshot(spec: FeatureSpec, cutoff: str, n: int, seed: int, *, wit
     frame: dict[str, object] = {}
     for col in spec.model_inputs:
         if col in spec.categorical_inputs:
-            frame[col] = rng.choice(["United Kingdom", "Germany", "France"], n) if col == "country" else "unknown"
+            frame[col] = (
+                rng.choice(["United Kingdom", "Germany", "France"], n) if col == "country" else "unknown"
+            )
         else:
             frame[col] = rng.gamma(1.0, 10.0, n)
     frame.update(
@@ -67,7 +70,10 @@ def snapshots(spec):
     cut = [dt.date(2024, 1, 1) + dt.timedelta(days=30 * k) for k in range(4)]
     return {
         "train": pd.concat(
-            [synthetic_snapshot(spec, cut[0].isoformat(), 300, 1), synthetic_snapshot(spec, cut[1].isoformat(), 300, 2)],
+            [
+                synthetic_snapshot(spec, cut[0].isoformat(), 300, 1),
+                synthetic_snapshot(spec, cut[1].isoformat(), 300, 2),
+            ],
             ignore_index=True,
         ),
         "validation": synthetic_snapshot(spec, cut[2].isoformat(), 300, 3),

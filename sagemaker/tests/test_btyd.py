@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 from clv_model import btyd
 
 
@@ -40,8 +39,10 @@ def test_expected_purchases_of_new_customer_matches_unconditional_form():
 
     p = btyd.BgNbdParams(r=0.5, alpha=10.0, a=2.0, b=3.0)
     t = 50.0
-    expected = (p.a + p.b - 1) / (p.a - 1) * (
-        1 - (p.alpha / (p.alpha + t)) ** p.r * special.hyp2f1(p.r, p.b, p.a + p.b - 1, t / (p.alpha + t))
+    expected = (
+        (p.a + p.b - 1)
+        / (p.a - 1)
+        * (1 - (p.alpha / (p.alpha + t)) ** p.r * special.hyp2f1(p.r, p.b, p.a + p.b - 1, t / (p.alpha + t)))
     )
     got = btyd.bgnbd_expected_purchases(p, [0.0], [0.0], [1e-9], t)[0]
     assert got == pytest.approx(expected, rel=1e-6)
@@ -63,7 +64,7 @@ def test_gamma_gamma_shrinks_towards_population_mean():
     n = 2000
     x = rng.integers(1, 10, n).astype(float)
     nu = rng.gamma(3.0, 1 / 60.0, n)  # q=3, gamma=60
-    m = np.array([rng.gamma(2.0 * xi, 1 / (nu_i * xi)) for xi, nu_i in zip(x, nu)])  # p=2
+    m = np.array([rng.gamma(2.0 * xi, 1 / (nu_i * xi)) for xi, nu_i in zip(x, nu, strict=False)])  # p=2
     fit = btyd.fit_gamma_gamma(x, m)
     assert fit.p == pytest.approx(2.0, rel=0.3)
     pop = fit.population_mean

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 from clv_model import metrics as M
 
 

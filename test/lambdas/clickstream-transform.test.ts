@@ -1,8 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import { handler, recordCountMetrics } from '../../lambdas/clickstream-transform/handler.js';
 import { decide, type RejectReason, transformRecords } from '../../lambdas/clickstream-transform/transform.js';
-import { MAX_EVENT_BYTES } from '../../lambdas/shared/schemas/clickstream-event.js';
 import { metrics } from '../../lambdas/shared/powertools.js';
+import { MAX_EVENT_BYTES } from '../../lambdas/shared/schemas/clickstream-event.js';
 
 const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
 const fromB64 = (data: string) => Buffer.from(data, 'base64').toString('utf8');
@@ -32,19 +32,84 @@ const BAD: { name: string; data: string; reason: RejectReason; detail: RegExp }[
   { name: 'invalid JSON', data: b64('{"event_id": "x",'), reason: 'invalid_json', detail: /not JSON/ },
   { name: 'not base64', data: '%%%not-base64%%%', reason: 'not_base64', detail: /base64/ },
   { name: 'JSON that is not an object', data: b64('[1,2]'), reason: 'not_an_object', detail: /array/ },
-  { name: 'bytes that are not UTF-8', data: Buffer.from([0xff, 0xfe, 0x7b]).toString('base64'), reason: 'not_utf8', detail: /UTF-8/ },
-  { name: 'missing event id', data: b64(JSON.stringify(without('event_id'))), reason: 'missing_field', detail: /^event_id:/ },
-  { name: 'missing session id', data: b64(JSON.stringify(without('session_id'))), reason: 'missing_field', detail: /^session_id:/ },
-  { name: 'missing event type', data: b64(JSON.stringify(without('event_type'))), reason: 'missing_field', detail: /^event_type:/ },
-  { name: 'timestamp with an offset', data: b64(JSON.stringify(event({ event_ts: '2024-03-01T12:00:00+01:00' }))), reason: 'bad_timestamp', detail: /^event_ts:/ },
-  { name: 'impossible date', data: b64(JSON.stringify(event({ event_ts: '2024-02-30T12:00:00Z' }))), reason: 'bad_timestamp', detail: /^event_ts:/ },
-  { name: 'epoch-number timestamp', data: b64(JSON.stringify(event({ event_ts: 1709251200 }))), reason: 'bad_timestamp', detail: /^event_ts:/ },
-  { name: 'quantity as a string', data: b64(JSON.stringify(event({ quantity: '2' }))), reason: 'wrong_type', detail: /^quantity:/ },
-  { name: 'customer id as a number', data: b64(JSON.stringify(event({ customer_id: 12345 }))), reason: 'wrong_type', detail: /^customer_id:/ },
-  { name: 'unknown event type', data: b64(JSON.stringify(event({ event_type: 'wishlist_add' }))), reason: 'unknown_event_type', detail: /wishlist_add/ },
-  { name: 'schema version 2', data: b64(JSON.stringify(event({ schema_version: 2 }))), reason: 'unsupported_schema_version', detail: /^schema_version:/ },
-  { name: 'quantity 0', data: b64(JSON.stringify(event({ quantity: 0 }))), reason: 'invalid_value', detail: /^quantity:/ },
-  { name: 'unknown device', data: b64(JSON.stringify(event({ device: 'tv' }))), reason: 'invalid_value', detail: /^device:/ },
+  {
+    name: 'bytes that are not UTF-8',
+    data: Buffer.from([0xff, 0xfe, 0x7b]).toString('base64'),
+    reason: 'not_utf8',
+    detail: /UTF-8/,
+  },
+  {
+    name: 'missing event id',
+    data: b64(JSON.stringify(without('event_id'))),
+    reason: 'missing_field',
+    detail: /^event_id:/,
+  },
+  {
+    name: 'missing session id',
+    data: b64(JSON.stringify(without('session_id'))),
+    reason: 'missing_field',
+    detail: /^session_id:/,
+  },
+  {
+    name: 'missing event type',
+    data: b64(JSON.stringify(without('event_type'))),
+    reason: 'missing_field',
+    detail: /^event_type:/,
+  },
+  {
+    name: 'timestamp with an offset',
+    data: b64(JSON.stringify(event({ event_ts: '2024-03-01T12:00:00+01:00' }))),
+    reason: 'bad_timestamp',
+    detail: /^event_ts:/,
+  },
+  {
+    name: 'impossible date',
+    data: b64(JSON.stringify(event({ event_ts: '2024-02-30T12:00:00Z' }))),
+    reason: 'bad_timestamp',
+    detail: /^event_ts:/,
+  },
+  {
+    name: 'epoch-number timestamp',
+    data: b64(JSON.stringify(event({ event_ts: 1709251200 }))),
+    reason: 'bad_timestamp',
+    detail: /^event_ts:/,
+  },
+  {
+    name: 'quantity as a string',
+    data: b64(JSON.stringify(event({ quantity: '2' }))),
+    reason: 'wrong_type',
+    detail: /^quantity:/,
+  },
+  {
+    name: 'customer id as a number',
+    data: b64(JSON.stringify(event({ customer_id: 12345 }))),
+    reason: 'wrong_type',
+    detail: /^customer_id:/,
+  },
+  {
+    name: 'unknown event type',
+    data: b64(JSON.stringify(event({ event_type: 'wishlist_add' }))),
+    reason: 'unknown_event_type',
+    detail: /wishlist_add/,
+  },
+  {
+    name: 'schema version 2',
+    data: b64(JSON.stringify(event({ schema_version: 2 }))),
+    reason: 'unsupported_schema_version',
+    detail: /^schema_version:/,
+  },
+  {
+    name: 'quantity 0',
+    data: b64(JSON.stringify(event({ quantity: 0 }))),
+    reason: 'invalid_value',
+    detail: /^quantity:/,
+  },
+  {
+    name: 'unknown device',
+    data: b64(JSON.stringify(event({ device: 'tv' }))),
+    reason: 'invalid_value',
+    detail: /^device:/,
+  },
   {
     name: 'oversized record (> 16 KiB)',
     data: b64(JSON.stringify(event({ event_type: 'search', query: 'x'.repeat(MAX_EVENT_BYTES) }))),

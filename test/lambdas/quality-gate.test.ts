@@ -86,7 +86,13 @@ const toCsv = (rows: Row[], date = '2024-03-01') =>
   [
     '"dt","metric","column_name","category","value"',
     ...rows.map((r) =>
-      [r.period === 'current' ? date : previousDay(date), r.metric, r.column_name, r.category, r.value === null ? '' : String(r.value)]
+      [
+        r.period === 'current' ? date : previousDay(date),
+        r.metric,
+        r.column_name,
+        r.category,
+        r.value === null ? '' : String(r.value),
+      ]
         .map((v) => `"${v.replaceAll('"', '""')}"`)
         .join(','),
     ),
@@ -342,9 +348,9 @@ describe('quality gate: documents and the Lambda', () => {
     try {
       const out = await handler(input);
       expect(out.status).toBe('pass');
-      expect(fs.existsSync(path.join(root, 'clv-dev-artifacts/quality/silver_transactions/dt=2024-03-01/report.html'))).toBe(
-        true,
-      );
+      expect(
+        fs.existsSync(path.join(root, 'clv-dev-artifacts/quality/silver_transactions/dt=2024-03-01/report.html')),
+      ).toBe(true);
     } finally {
       delete process.env.CLV_LOCAL_ROOT;
     }

@@ -69,6 +69,8 @@ describe('npm run clv -- run', () => {
         '--fail',
         'athena:startQueryExecution.sync=9',
         '--no-waits',
+        '--output',
+        path.join(root, 'out.json'),
       ],
       { cwd: repoRoot, encoding: 'utf8' },
     );
@@ -82,6 +84,9 @@ describe('npm run clv -- run', () => {
       cause: 'A step failed; the alert carries its error and cause.',
     });
     expect(fs.existsSync(path.join(root, '_local', 'executions', 'training-pipeline', 'cli-run.json'))).toBe(true);
+    expect(JSON.parse(fs.readFileSync(path.join(root, 'out.json'), 'utf8'))).toMatchObject({
+      error: 'TrainingPipelineFailed',
+    });
     const help = execFileSync(
       path.join(repoRoot, 'node_modules', '.bin', 'tsx'),
       ['local/cli/clv.ts', 'run', '--help'],

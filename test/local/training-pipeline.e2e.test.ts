@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot } from '../../lib/paths.js';
 import { FaultInjector } from '../../local/faults.js';
 import { createModel, createTransformJob } from '../../local/integrations/sagemaker-inference.js';
 import type { Json, RuntimeServices } from '../../local/integrations/types.js';
@@ -242,18 +243,14 @@ describe('training pipeline, end to end on the local runtime', () => {
     expect(hpo.BestTrainingJob.FinalHyperParameterTuningJobObjectiveMetric.Value).toBe(
       Math.max(...hpo.LocalTrials.map((t) => t.FinalHyperParameterTuningJobObjectiveMetric.Value)),
     );
+    const ranges = JSON.parse(
+      fs.readFileSync(path.join(repoRoot, 'sagemaker', 'clv_model', 'tuning_ranges.json'), 'utf8'),
+    ) as Record<string, { Name: string }[]>;
     expect(Object.keys(hpo.BestTrainingJob.TunedHyperParameters).sort()).toEqual(
-      [
-        'alpha',
-        'colsample_bytree',
-        'eta',
-        'lambda',
-        'max_depth',
-        'min_child_weight',
-        'num_round',
-        'subsample',
-        'tweedie_variance_power',
-      ].sort(),
+      Object.values(ranges)
+        .flat()
+        .map((r) => r.Name)
+        .sort(),
     );
     expect(
       fs.existsSync(

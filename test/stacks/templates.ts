@@ -1,0 +1,38 @@
+import { Template } from 'aws-cdk-lib/assertions';
+import type { EnvironmentName } from '../../lib/config/environment-config.js';
+import type { Platform } from '../../lib/platform.js';
+import { buildPlatform } from '../helpers/platform.js';
+
+export type PlatformTemplates = Record<keyof Platform, Template> & { platform: Platform };
+
+/**
+ * Synthesizes one environment once and returns the template of every stack. CDK's built-in CloudFormation schema
+ * validation is off here (it takes seconds per synth); `cdk synth` runs it, and these tests check properties.
+ */
+export function synthTemplates(env: EnvironmentName): PlatformTemplates {
+  process.env.CDK_VALIDATION = 'false';
+  const { platform } = buildPlatform(env);
+  return {
+    platform,
+    lake: Template.fromStack(platform.lake),
+    ingestion: Template.fromStack(platform.ingestion),
+    features: Template.fromStack(platform.features),
+    ml: Template.fromStack(platform.ml),
+    monitoring: Template.fromStack(platform.monitoring),
+  };
+}
+
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown; Sid?: string };
+
+/** Every IAM policy statement of a template, with the logical id of its policy. */
+export function policyStatements(template: Template): (Statement & { policy: string })[] {
+  const policies = template.findResources('AWS::IAM::Policy') as Record<
+    string,
+    { Properties: { PolicyDocument: { Statement: Statement[] } } }
+  >;
+  return Object.entries(policies).flatMap(([policy, p]) =>
+    p.Properties.PolicyDocument.Statement.map((s) => ({ ...s, policy })),
+  );
+}
+
+export const asArray = <T>(x: T | T[]): T[] => (Array.isArray(x) ? x : [x]);
