@@ -7,10 +7,11 @@ import datetime as dt
 import os
 import sys
 
+from clv_local.storage import resolve as resolve_uri
+
 from datagen.params import MALFORMED_KINDS
 from datagen.process import MAX_HORIZON_DAYS, SCENARIOS, Context, add_months
 from datagen.reference import load_reference
-from datagen.storage import resolve_uri
 
 MAX_CUSTOMERS = 10_000_000
 USAGE = (

@@ -1,9 +1,10 @@
 """Orchestration: chunks of customers -> spill files -> one gzip file per day; manifest and truth.
 
-Phase 1 (parallel over chunks): each chunk of CHUNK_CUSTOMERS customers is simulated and its rows
-formatted; rows are sorted by (delivery slot, time) and spilled to an Arrow IPC file per chunk with
-the offsets of each slot. Phase 2 (parallel over days): each day's file is assembled from the slot's
-slice of every chunk's spill file (memory-mapped), merged by time, gzip-compressed and written.
+Phase 1 (parallel over chunks): each chunk of CHUNK_CUSTOMERS customers is simulated and its lines
+formatted; the lines are sorted by (delivery slot, time) and spilled to one binary file per chunk and
+kind ([keys][line offsets][text]); only the line index where each slot starts comes back. Phase 2
+(parallel over days): each day's file is assembled from that day's slice of every chunk's spill file
+(read with pread, no memory mapping), merged by time, gzip-compressed and written.
 Memory is bounded by one chunk (phase 1) and one day (phase 2), not by --customers.
 """
 
@@ -219,7 +220,8 @@ def _concat(root: Path, rel: str, header: str, prefix: str, n_chunks: int) -> di
 
 
 def run(opts: Options, ctx: Context) -> dict:
-    """Generate everything; returns the manifest (also written to <out>/manifest.json)."""
+    """Generate everything. Returns {"manifest": the manifest (also written to <out>/manifest.json),
+    "runtime": seconds per phase and output bytes (not in the manifest: not deterministic)}."""
     global _CTX, _SPILL
     t_start = time.perf_counter()
     root = opts.out

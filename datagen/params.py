@@ -11,17 +11,6 @@ import numpy as np
 # changing it changes the output. Memory per worker grows with it, not with --customers.
 CHUNK_CUSTOMERS = 5_000
 
-# Which countries pay in which currency, used when contracts/reference-data.json has no
-# 'country_currency' map. Countries not listed pay in the base currency.
-DEFAULT_COUNTRY_CURRENCY = {
-    "Germany": "EUR",
-    "France": "EUR",
-    "Netherlands": "EUR",
-    "Ireland": "EUR",
-    "Spain": "EUR",
-    "United States": "USD",
-}
-
 
 @dataclass(frozen=True)
 class Process:

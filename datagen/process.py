@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from datagen.params import CHUNK_CUSTOMERS, DEFAULT_COUNTRY_CURRENCY, MessRates, Process, name_effects
+from datagen.params import CHUNK_CUSTOMERS, MessRates, Process, name_effects
 from datagen.params import position_weights as _position_weights
 from datagen.reference import Reference
 
@@ -178,7 +178,7 @@ class Context:
         }
         self.currencies = list(ref.fx_to_base)
         self.base_currency = self.currencies.index(ref.base_currency)
-        cc = ref.country_currency if ref.country_currency is not None else DEFAULT_COUNTRY_CURRENCY
+        cc = ref.country_currency
         self.country_currency = np.array(
             [
                 self.currencies.index(cc[c]) if cc.get(c) in ref.fx_to_base else self.base_currency

@@ -23,7 +23,7 @@ class Reference:
     event_types: tuple[str, ...]
     gift_card_sku_prefix: str
     non_product_skus: tuple[str, ...]
-    country_currency: dict[str, str] | None
+    country_currency: dict[str, str]
 
 
 def _strings(data: dict, key: str, path: Path) -> tuple[str, ...]:
@@ -61,9 +61,7 @@ def load_reference(path: Path = REFERENCE_PATH) -> Reference:
         raise ValueError(f"{path}: 'gift_card_sku_prefix' must be a plain non-empty string")
     countries = _strings(data, "countries", path)
     cc = data.get("country_currency")
-    if cc is not None and (
-        not isinstance(cc, dict) or not all(k in countries and v in fx for k, v in cc.items())
-    ):
+    if not isinstance(cc, dict) or not all(k in countries and v in fx for k, v in cc.items()):
         raise ValueError(f"{path}: 'country_currency' must map known countries to currencies in fx_to_base")
     return Reference(
         base_currency=base,
@@ -75,5 +73,5 @@ def load_reference(path: Path = REFERENCE_PATH) -> Reference:
         event_types=_strings(data, "clickstream_event_types", path),
         gift_card_sku_prefix=prefix,
         non_product_skus=_strings(data, "non_product_skus", path),
-        country_currency=dict(cc) if cc is not None else None,
+        country_currency=dict(cc),
     )

@@ -4,10 +4,11 @@ import re
 from pathlib import Path
 
 import pytest
+from clv_local.storage import REPO_ROOT
+from clv_local.storage import resolve as resolve_uri
 
 from datagen.cli import main
 from datagen.reference import load_reference
-from datagen.storage import resolve_uri
 from datagen.tests.conftest import generate, read_csv_gz
 
 REF = load_reference()
@@ -83,7 +84,7 @@ GOOD = ["generate", "--customers", "10", "--start", "2023-01-01", "--months", "1
         ({"--truth-horizon-days": "0"}, "--truth-horizon-days must be an integer from 1 to 730"),
         ({"--clickstream-share": "1.5"}, "--clickstream-share must be a number from 0 to 1"),
         ({"--out": "gs://bucket/x"}, "--out: unsupported URI scheme"),
-        ({"--out": "s3:///x"}, "--out: s3 URI 's3:///x' has no bucket"),
+        ({"--out": "s3:///x"}, "--out: s3 URI 's3:///x' has an invalid bucket name"),
     ],
 )
 def test_bad_arguments_exit_2_naming_the_argument(tmp_path, capsys, change, needle):
@@ -109,12 +110,11 @@ def test_cli_writes_to_the_local_object_store(tmp_path, monkeypatch, capsys):
 
 def test_resolve_uri(tmp_path, monkeypatch):
     monkeypatch.setenv("CLV_LOCAL_ROOT", str(tmp_path))
-    assert resolve_uri("s3://b/k/x") == tmp_path / "b" / "k" / "x"
-    assert resolve_uri("s3://b") == tmp_path / "b"
+    assert resolve_uri("s3://bkt/k/x") == tmp_path / "bkt" / "k" / "x"
+    assert resolve_uri("s3://bkt") == tmp_path / "bkt"
     assert resolve_uri("relative/dir") == Path("relative/dir")
     monkeypatch.delenv("CLV_LOCAL_ROOT")
-    monkeypatch.chdir(tmp_path)
-    assert resolve_uri("s3://b/k") == tmp_path / ".clv-local" / "b" / "k"
+    assert resolve_uri("s3://bkt/k") == REPO_ROOT / ".clv-local" / "bkt" / "k"
 
 
 def test_refuses_a_run_that_would_fill_the_disk(tmp_path, monkeypatch, capsys):

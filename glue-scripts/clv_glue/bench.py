@@ -782,7 +782,7 @@ def format_report(report: dict[str, Any]) -> str:
             f"{s['seconds']:.1f}",
             f"{s['input_rows']:,}",
             f"{s['output_rows']:,}",
-            f"{s['rows_per_second']:,.0f}",
+            "-" if s["detail"].get("reused") else f"{s['rows_per_second']:,.0f}",
             f"{s['peak_rss_mib']:,.0f}",
             f"{s['load_before'][0]:.1f}→{s['load_after'][0]:.1f}",
         )

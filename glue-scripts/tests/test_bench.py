@@ -44,7 +44,10 @@ def test_smoke_run_reconciles(spark, tmp_path):
     report = bench.run_features_benchmark(opts, spark=spark, log=lambda _msg: None)
 
     manifest = json.loads((tmp_path / "data" / "manifest.json").read_text())
-    assert report == json.loads((tmp_path / bench.REPORT_NAME).read_text())
+    assert json.loads(json.dumps(report, default=str)) == json.loads(
+        (tmp_path / bench.REPORT_NAME).read_text()
+    )
+    assert not (tmp_path / bench.PARTIAL_REPORT_NAME).exists()
     assert [c["check"] for c in report["reconciliation"]["checks"] if not c["ok"]] == []
     assert report["reconciled"] is True
     stages = {s["name"]: s for s in report["stages"]}

@@ -27,7 +27,7 @@ def test_s3_uri_maps_under_local_root_and_stays_s3_without_it(tmp_path):
     assert resolve_uri("s3://raw-bucket/landing", {}) == "s3://raw-bucket/landing"
     assert resolve_uri("file:///data/x", {}) == "/data/x"
     assert resolve_uri("s3a://b/k", env) == "s3a://b/k"
-    with pytest.raises(ValueError, match="names no bucket"):
+    with pytest.raises(ValueError, match="invalid bucket name"):
         resolve_uri("s3:///key", env)
     assert join_uri("s3://b/root/", "silver", "/transactions/") == "s3://b/root/silver/transactions"
 

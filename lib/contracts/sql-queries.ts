@@ -9,6 +9,7 @@ import { repoRoot } from '../paths.js';
 export const SQL_QUERIES: Record<string, string> = {
   QualityAggregatesQuery: 'sql/quality/aggregates.sql',
   TrainingSetQuery: 'sql/features/training_set.sql',
+  ScoringSetQuery: 'sql/features/scoring_set.sql',
 };
 
 /** The text of the SQL file behind a `${<Name>Query}` placeholder, failing with the name when it is unknown or absent. */

@@ -302,18 +302,4 @@ export class LakeStack extends Stack implements LakeSource {
     this.views.set(consumer, refs);
     return refs;
   }
-
-  /** s3://<bucket>/<prefix> of a lake table (no trailing slash). */
-  tableUri(name: string): string {
-    const table = LAKE_TABLES.find((t) => t.name === name);
-    if (!table) throw new Error(`unknown lake table '${name}'`);
-    const buckets: Record<LakeZone, s3.IBucket> = {
-      raw: this.rawBucket,
-      curated: this.curatedBucket,
-      gold: this.goldBucket,
-      features: this.featuresBucket,
-      artifacts: this.artifactsBucket,
-    };
-    return `s3://${buckets[table.zone].bucketName}/${table.prefix}`;
-  }
 }

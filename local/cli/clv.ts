@@ -5,10 +5,12 @@
  */
 import '../polyfills.js';
 import { type CommandTable, dispatch } from './commands.js';
+import { generateCommand } from './python-command.js';
 import { runCommand } from './run-command.js';
 
 export const COMMANDS: CommandTable = {
   run: runCommand,
+  generate: generateCommand,
 };
 
 dispatch(COMMANDS, process.argv.slice(2)).then(

@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { KinesisClient, PutRecordsCommand, type PutRecordsCommandInput } from '@aws-sdk/client-kinesis';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { readJsonLines } from '../../local/producer/cli.js';
+import { main, readJsonLines } from '../../local/producer/cli.js';
 import {
   backoffDelay,
   KINESIS_LIMITS,
@@ -160,5 +160,42 @@ describe('producer: retries', () => {
     expect(backoffDelay(4, 100, 5000, () => 0.5)).toBe(400);
     expect(backoffDelay(10, 100, 5000, () => 0.5)).toBe(2500);
     expect(backoffDelay(3, 100, 5000, () => 0)).toBe(0);
+  });
+});
+
+describe('producer CLI', () => {
+  it('exits 2 naming the bad argument, and 2 for a file it cannot read', async () => {
+    const errors: string[] = [];
+    const original = console.error;
+    console.error = (msg: string) => {
+      errors.push(msg);
+    };
+    try {
+      expect(await main(['--stream', 'bad stream!', '--file', 'x.jsonl'])).toBe(2);
+      expect(errors.at(-1)).toMatch(/invalid arguments[\s\S]*stream/);
+      expect(await main(['--stream', 'clv-dev-clickstream', '--file', '/nonexistent/events.jsonl'])).toBe(2);
+      expect(errors.at(-1)).toMatch(/cannot read \/nonexistent\/events.jsonl/);
+    } finally {
+      console.error = original;
+    }
+  });
+
+  it('sends a file and exits 0 when every record was sent', async () => {
+    kinesis.on(PutRecordsCommand).callsFake(okFor);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'producer-cli-'));
+    const file = path.join(dir, 'events.jsonl.gz');
+    fs.writeFileSync(file, gzipSync(lines(3)));
+    const logs: string[] = [];
+    const original = console.log;
+    console.log = (msg: string) => {
+      logs.push(msg);
+    };
+    try {
+      expect(await main(['--stream', 'clv-dev-clickstream', '--file', file, '--region', 'eu-west-1'])).toBe(0);
+    } finally {
+      console.log = original;
+    }
+    expect(JSON.parse(logs.at(-1) ?? '{}')).toMatchObject({ total: 3, sent: 3, failed: 0 });
+    expect(inputs()[0]?.StreamName).toBe('clv-dev-clickstream');
   });
 });

@@ -1,4 +1,8 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { type App, Stack } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
+import type * as assets from 'aws-cdk-lib/aws-s3-assets';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadEnvironmentConfig } from '../../lib/config/load-config.js';
 import { CLICKSTREAM_ERROR_PREFIX, CLICKSTREAM_PREFIX } from '../../lib/stacks/ingestion-stack.js';
@@ -164,5 +168,20 @@ describe('Ingestion: Glue jobs', () => {
     expect(resources.some((r) => r.includes('/quarantine/transactions*'))).toBe(true);
     expect(resources.some((r) => r.includes('/silver/sessions'))).toBe(false);
     expect(resources.some((r) => r.includes('/landing/clickstream'))).toBe(false);
+  });
+});
+
+describe('Ingestion: the clv_glue package asset', () => {
+  it('holds the clv_glue package only (no tests, job entries or caches), at the zip root', () => {
+    const asset = t.platform.ingestion.node.findChild('ClvGluePackage') as assets.Asset;
+    const outdir = (Stack.of(asset).node.root as App).outdir;
+    const root = path.join(outdir, asset.assetPath);
+    const files = (fs.readdirSync(root, { recursive: true, encoding: 'utf8' }) as string[])
+      .filter((f) => fs.statSync(path.join(root, f)).isFile())
+      .map((f) => f.split(path.sep).join('/'));
+    expect(files).toContain('clv_glue/__init__.py');
+    expect(files).toContain('clv_glue/features/feature_contract.json');
+    expect(files.every((f) => f.startsWith('clv_glue/'))).toBe(true);
+    expect(files.some((f) => f.includes('__pycache__') || f.endsWith('.pyc'))).toBe(false);
   });
 });

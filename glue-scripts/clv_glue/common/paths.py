@@ -2,7 +2,8 @@
 
 In AWS the jobs receive s3:// URIs and hand them to Spark unchanged. Locally the runtime maps object
 storage onto a directory tree with one rule, `s3://bucket/key` <-> `$CLV_LOCAL_ROOT/bucket/key`;
-`resolve_uri` is that rule (one function, so it can later be pointed at a shared resolver).
+`resolve_uri` applies that rule through the project's one resolver, clv_local.storage (local/py), which is
+only imported when CLV_LOCAL_ROOT is set, i.e. never in AWS Glue, where the package is not shipped.
 """
 
 from __future__ import annotations
@@ -29,10 +30,9 @@ def resolve_uri(uri: str, env: Mapping[str, str] | None = None) -> str:
         root = environ.get(LOCAL_ROOT_ENV, "").strip()
         if not root:
             return uri
-        rest = uri[len("s3://") :]
-        if not rest or rest.startswith("/"):
-            raise ValueError(f"resolve_uri: {uri!r} names no bucket")
-        return os.path.join(os.path.abspath(root), *[p for p in rest.split("/") if p])
+        from clv_local.storage import resolve_s3_uri
+
+        return str(resolve_s3_uri(uri, root))
     if uri.startswith("file://"):
         return os.path.abspath(uri[len("file://") :])
     if "://" in uri:

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 
 from pyspark.sql import SparkSession
 
+from clv_glue.common.paths import resolve_uri
 from clv_glue.features import contract as C  # noqa: N812
 from clv_glue.features.build import build_features, event_time_for, infer_observed_until, snapshot_id_for
 from clv_glue.features.silver import read_silver
@@ -82,6 +83,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     args, _unknown = p.parse_known_args(list(argv))
     if args.online_store and args.store != "sagemaker":
         p.error("--online-store true needs --store sagemaker")
+    # s3:// URIs go through the local object store when the local runtime runs the job (CLV_LOCAL_ROOT set).
+    for key in ("silver_uri", "offline_store_uri", "snapshots_uri"):
+        setattr(args, key, resolve_uri(getattr(args, key)))
     return args
 
 

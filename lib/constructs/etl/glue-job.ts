@@ -143,11 +143,10 @@ export class PlatformGlueJob extends Construct {
     );
     for (const statement of props.policyStatements(this.role)) this.role.addToPolicy(statement);
 
-    const passRole = this.role;
     this.job = new glue.CfnJob(this, 'Job', {
       name: this.jobName,
       description: props.description,
-      role: passRole.roleArn,
+      role: this.role.roleArn,
       glueVersion: GLUE_VERSION,
       command: { name: 'glueetl', pythonVersion: '3', scriptLocation: this.scriptAsset.s3ObjectUrl },
       workerType: props.workerType,
