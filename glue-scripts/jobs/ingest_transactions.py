@@ -1,7 +1,8 @@
 """AWS Glue job `ingest_transactions` (Glue 5.0: Spark 3.5.4, Python 3.11) - thin entry.
 
 Reads a delivery day of transactional landing files (or, with --dataset customers, the customers
-extract), writes silver, quarantine and a reconciliation record. Arguments and rules:
+extract), writes silver, quarantine and a reconciliation record; with --date-from, every delivery
+day in [date-from, date] in one run (a backfill). Arguments and rules:
 docs/glue-jobs.md. Locally:
   .venv/bin/python glue-scripts/jobs/ingest_transactions.py --JOB_NAME ingest_transactions --date 2024-03-01 \
       --landing-uri s3://raw/landing --silver-uri s3://curated/silver --quarantine-uri s3://raw/quarantine \
@@ -28,6 +29,7 @@ OPTIONAL = {
     "reference-days": "30",
     "run-id": None,
     "contracts-dir": None,
+    "date-from": None,
 }
 URI_KEYS = ("landing_uri", "silver_uri", "quarantine_uri", "reports_uri")
 SUMMARY_KEYS = (
@@ -58,12 +60,14 @@ def main(argv: list[str]) -> dict:
         outlier_percentile=percentile,
         reference_days=reference_days,
         contracts_dir=args["contracts_dir"],
+        date_from=parse_date(args["date_from"], "--date-from") if args["date_from"] else None,
         **uris,
     )
     ctx = start_job("ingest_transactions", args)
     record = run_ingest(ctx.spark, opts)
     ctx.commit()
-    print(json.dumps({k: record[k] for k in (*SUMMARY_KEYS, "report_uri")}))
+    keys = (*SUMMARY_KEYS, "date_from", "days") if opts.date_from else SUMMARY_KEYS
+    print(json.dumps({k: record.get(k) for k in (*keys, "report_uri")}))
     return record
 
 

@@ -1,7 +1,8 @@
 """AWS Glue job `sessionize_clickstream` (Glue 5.0: Spark 3.5.4, Python 3.11) - thin entry.
 
 Turns a day of raw clickstream JSON lines into silver sessions (30-minute inactivity rule), quarantines
-bad lines and writes a reconciliation record. Arguments and rules: docs/glue-jobs.md. Locally:
+bad lines and writes a reconciliation record; with --date-from, every delivery in [date-from, date]
+in one run (a backfill). Arguments and rules: docs/glue-jobs.md. Locally:
   .venv/bin/python glue-scripts/jobs/sessionize_clickstream.py --JOB_NAME sessionize_clickstream \
       --date 2024-03-01 --landing-uri s3://raw/landing --silver-uri s3://curated/silver \
       --quarantine-uri s3://raw/quarantine --reports-uri s3://artifacts/reports
@@ -18,7 +19,7 @@ from clv_glue.common.runtime import check_uri_usable, parse_date, parse_job_args
 from clv_glue.sessionize.job import SessionizeOptions, run_sessionize
 
 REQUIRED = ("date", "landing-uri", "silver-uri", "quarantine-uri", "reports-uri")
-OPTIONAL = {"session-gap-minutes": "30", "run-id": None, "contracts-dir": None}
+OPTIONAL = {"session-gap-minutes": "30", "run-id": None, "contracts-dir": None, "date-from": None}
 URI_KEYS = ("landing_uri", "silver_uri", "quarantine_uri", "reports_uri")
 
 
@@ -34,6 +35,7 @@ def main(argv: list[str]) -> dict:
         run_id=run_id_from(args),
         gap_minutes=gap,
         contracts_dir=args["contracts_dir"],
+        date_from=parse_date(args["date_from"], "--date-from") if args["date_from"] else None,
         **uris,
     )
     ctx = start_job("sessionize_clickstream", args)
@@ -48,6 +50,8 @@ def main(argv: list[str]) -> dict:
         "duplicates_removed",
         "sessions",
     )
+    if opts.date_from:
+        keys = (*keys, "date_from", "days")
     print(json.dumps({k: record[k] for k in (*keys, "report_uri")}))
     return record
 

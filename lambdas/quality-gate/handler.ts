@@ -9,14 +9,24 @@ import { logger, metrics } from '../shared/powertools.js';
 import { type GateOutput, gateInputSchema, runGate } from './gate.js';
 
 let store: ObjectStore | undefined;
+let storeRoot: string | undefined;
+
+/** The object store, rebuilt when CLV_LOCAL_ROOT changes (the local runtime runs handlers in one process). */
+function objectStore(): ObjectStore {
+  const root = process.env.CLV_LOCAL_ROOT;
+  if (store === undefined || storeRoot !== root) {
+    store = defaultObjectStore();
+    storeRoot = root;
+  }
+  return store;
+}
 
 export const handler = async (event: unknown): Promise<GateOutput> => {
   const input = gateInputSchema.safeParse(event);
   if (!input.success) {
     throw new Error(`quality-gate: invalid input: ${z.prettifyError(input.error)}`);
   }
-  store ??= defaultObjectStore();
-  const output = await runGate(input.data, { store });
+  const output = await runGate(input.data, { store: objectStore() });
   logger.info('quality gate evaluated', {
     date: output.date,
     runId: output.runId,

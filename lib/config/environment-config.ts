@@ -11,6 +11,8 @@ export const LOG_RETENTION_DAYS = [
 
 const awsAccount = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id');
 const awsRegion = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region such as eu-west-1');
+/** A calendar date YYYY-MM-DD that exists (2023-02-30 is refused). */
+const isoDate = z.iso.date({ message: 'must be a date YYYY-MM-DD' });
 /**
  * Configuration of one deployment environment. Parsed with zod in `bin/` only and passed down as typed props.
  */
@@ -74,6 +76,30 @@ export const environmentConfigSchema = z
           .regex(/^cron\(\S+ \S+ \S+ \S+ \S+ \S+\)$/, 'must be an EventBridge cron(...) with six fields'),
         /** Maximum run time of one execution (minutes). */
         timeoutMinutes: z.number().int().min(10).max(1440),
+      })
+      .strict(),
+    trainingPipeline: z
+      .object({
+        /** Run the weekly training pipeline on a schedule (off: start executions by hand). */
+        scheduleEnabled: z.boolean(),
+        /** EventBridge Scheduler cron expression (UTC) of the weekly run. */
+        scheduleCron: z
+          .string()
+          .regex(/^cron\(\S+ \S+ \S+ \S+ \S+ \S+\)$/, 'must be an EventBridge cron(...) with six fields'),
+        /** Maximum run time of one execution (minutes); a tuning run is 20 trials, 2 at a time, up to 2 h each. */
+        timeoutMinutes: z.number().int().min(60).max(2880),
+        /** Scheduled runs tune hyperparameters (SageMaker HPO) instead of training once. */
+        tune: z.boolean(),
+        /**
+         * Cutoffs of the scheduled runs (YYYY-MM-DD): labelled feature snapshots must exist for each, so the test
+         * cutoff's 12-month label window must be fully observed. Advanced by a config change (runbook).
+         */
+        cutoffs: z
+          .object({ training: isoDate, validation: isoDate, test: isoDate })
+          .strict()
+          .refine((c) => c.training < c.validation && c.validation < c.test, {
+            message: 'cutoffs must be in order: training < validation < test',
+          }),
       })
       .strict(),
     featureStore: z

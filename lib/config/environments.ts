@@ -6,6 +6,13 @@ const shared = {
 };
 
 /**
+ * Cutoffs of the scheduled training runs: labelled snapshots for these dates must exist (the data pipeline run with
+ * with_labels=true); the test cutoff's 12-month label window must be fully observed. See
+ * docs/runbooks/training-pipeline.md for how and when to advance them.
+ */
+const trainingCutoffs = { training: '2022-01-01', validation: '2022-07-01', test: '2023-01-01' };
+
+/**
  * Raw values of each environment. They are validated by `loadEnvironmentConfig` before any stack sees them.
  * Accounts are left out on purpose: set them with `-c account=123456789012` or the CLI's default credentials.
  */
@@ -27,6 +34,13 @@ export const ENVIRONMENTS: Record<EnvironmentName, unknown> = {
     clickstream: { bufferIntervalSeconds: 300, bufferSizeMiB: 64 },
     glue: { workerType: 'G.1X', numberOfWorkers: 2, timeoutMinutes: 60 },
     dataPipeline: { scheduleEnabled: false, scheduleCron: 'cron(45 23 * * ? *)', timeoutMinutes: 180 },
+    trainingPipeline: {
+      scheduleEnabled: false,
+      scheduleCron: 'cron(0 3 ? * SUN *)',
+      timeoutMinutes: 720,
+      tune: false,
+      cutoffs: trainingCutoffs,
+    },
     featureStore: { onlineStoreEnabled: false },
   } satisfies EnvironmentConfig,
   staging: {
@@ -46,6 +60,13 @@ export const ENVIRONMENTS: Record<EnvironmentName, unknown> = {
     clickstream: { bufferIntervalSeconds: 300, bufferSizeMiB: 64 },
     glue: { workerType: 'G.1X', numberOfWorkers: 2, timeoutMinutes: 120 },
     dataPipeline: { scheduleEnabled: true, scheduleCron: 'cron(45 23 * * ? *)', timeoutMinutes: 360 },
+    trainingPipeline: {
+      scheduleEnabled: true,
+      scheduleCron: 'cron(0 3 ? * SUN *)',
+      timeoutMinutes: 1440,
+      tune: false,
+      cutoffs: trainingCutoffs,
+    },
     featureStore: { onlineStoreEnabled: false },
   } satisfies EnvironmentConfig,
   prod: {
@@ -65,6 +86,13 @@ export const ENVIRONMENTS: Record<EnvironmentName, unknown> = {
     clickstream: { bufferIntervalSeconds: 120, bufferSizeMiB: 64 },
     glue: { workerType: 'G.1X', numberOfWorkers: 10, timeoutMinutes: 240 },
     dataPipeline: { scheduleEnabled: true, scheduleCron: 'cron(45 23 * * ? *)', timeoutMinutes: 720 },
+    trainingPipeline: {
+      scheduleEnabled: true,
+      scheduleCron: 'cron(0 3 ? * SUN *)',
+      timeoutMinutes: 1440,
+      tune: false,
+      cutoffs: trainingCutoffs,
+    },
     featureStore: { onlineStoreEnabled: false },
   } satisfies EnvironmentConfig,
 };

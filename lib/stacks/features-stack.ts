@@ -5,6 +5,7 @@ import type { Construct } from 'constructs';
 import { clvGluePackageAsset, GlueSecurityConfiguration, PlatformGlueJob } from '../constructs/etl/glue-job.js';
 import { prefixStatement } from '../constructs/security/s3-prefix-access.js';
 import { featureContract, featureGroupFeatureDefinitions } from '../contracts/feature-contract.js';
+import { GLUE_JOBS } from '../contracts/glue-jobs.js';
 import { lakeTable } from '../contracts/lake-tables.js';
 import type { LakeSource, PlatformStackProps } from './platform-stack-props.js';
 
@@ -114,10 +115,9 @@ export class FeaturesStack extends Stack {
     });
     const online = config.featureStore.onlineStoreEnabled;
     this.buildFeaturesJob = new PlatformGlueJob(this, 'BuildFeatures', {
-      scriptName: 'build_features',
+      scriptName: GLUE_JOBS.build_features.scriptName,
       environmentName: env,
-      description:
-        'Customer feature snapshot for a cutoff date: silver -> Feature Group offline store + snapshot record',
+      description: GLUE_JOBS.build_features.description,
       packageAsset: clvGluePackageAsset(this, 'ClvGluePackage'),
       extraFiles: lake.glueContractFiles,
       securityConfiguration: security.configuration,
@@ -127,6 +127,7 @@ export class FeaturesStack extends Stack {
       numberOfWorkers: config.glue.numberOfWorkers,
       timeoutMinutes: config.glue.timeoutMinutes,
       defaultArguments: {
+        ...GLUE_JOBS.build_features.defaultArguments,
         '--store': 'sagemaker',
         '--region': this.region,
         '--account-id': this.account,

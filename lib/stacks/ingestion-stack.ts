@@ -10,6 +10,7 @@ import { TeamFunction } from '../constructs/compute/team-function.js';
 import { clvGluePackageAsset, GlueSecurityConfiguration, PlatformGlueJob } from '../constructs/etl/glue-job.js';
 import { acknowledgeNag } from '../constructs/security/acknowledge.js';
 import { prefixStatement } from '../constructs/security/s3-prefix-access.js';
+import { GLUE_JOBS } from '../contracts/glue-jobs.js';
 import type { IngestionStackProps } from './ingestion-stack-props.js';
 import { statefulRemovalPolicy } from './removal.js';
 
@@ -103,13 +104,11 @@ export class IngestionStack extends Stack {
 
     this.ingestTransactionsJob = new PlatformGlueJob(this, 'IngestTransactions', {
       ...jobBase,
-      scriptName: 'ingest_transactions',
-      description:
-        'Daily transactional batch: landing CSV -> silver transactions/customers + quarantine + reconciliation',
+      scriptName: GLUE_JOBS.ingest_transactions.scriptName,
+      description: GLUE_JOBS.ingest_transactions.description,
       defaultArguments: {
         '--pii-salt-secret': this.piiSalt.secretArn,
-        '--outlier-percentile': '0.999',
-        '--reference-days': '30',
+        ...GLUE_JOBS.ingest_transactions.defaultArguments,
       },
       policyStatements: (role) => [
         list,
@@ -151,9 +150,9 @@ export class IngestionStack extends Stack {
 
     this.sessionizeClickstreamJob = new PlatformGlueJob(this, 'SessionizeClickstream', {
       ...jobBase,
-      scriptName: 'sessionize_clickstream',
-      description:
-        'Daily clickstream: raw JSON lines -> silver sessions (30-minute rule) + quarantine + reconciliation',
+      scriptName: GLUE_JOBS.sessionize_clickstream.scriptName,
+      description: GLUE_JOBS.sessionize_clickstream.description,
+      defaultArguments: GLUE_JOBS.sessionize_clickstream.defaultArguments,
       policyStatements: (role) => [
         list,
         prefixStatement(role, {

@@ -68,3 +68,7 @@ def run(argv: list[str], env: dict[str, str]) -> dict:
 def main() -> int:
     run(sys.argv[1:], dict(os.environ))
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -94,6 +94,12 @@ def _field_name(name: str) -> str:
 
 
 def _convert(name: str, raw: Any, typ: str) -> Any:
+    if isinstance(raw, str) and len(raw) >= 2 and raw[0] == raw[-1] == '"':
+        # the SageMaker SDK JSON-encodes hyperparameter values ("\"reg:tweedie\""); decode them once
+        try:
+            raw = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise HyperparameterError(f"hyperparameter {name}: malformed quoted value {raw!r}") from exc
     try:
         if typ == "bool":
             if isinstance(raw, bool):

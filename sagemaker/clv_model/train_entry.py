@@ -100,3 +100,7 @@ def main() -> int:
         print(f"training failed: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
         raise
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -155,12 +155,24 @@ def test_hyperparameters_from_command_line_and_sm_hps():
         {"SM_HPS": json.dumps({"max_depth": "3", "lambda": "2.5", "sagemaker_program": "train.py"})},
     )
     assert (hp.max_depth, hp.eta, hp.lambda_, hp.btyd_offset) == (5, 0.1, 2.5, False)
+    # JSON-encoded values, as the SageMaker SDK writes them
+    encoded = json.dumps({"objective": '"reg:squarederror"', "eta": 0.2})
+    hp = hyperparameters_from_sagemaker([], {"SM_HPS": encoded})
+    assert (hp.objective, hp.eta) == ("reg:squarederror", 0.2)
     with pytest.raises(HyperparameterError, match="unknown hyperparameter 'depth'"):
         hyperparameters_from_sagemaker(["--depth", "3"], {})
     with pytest.raises(HyperparameterError, match="max_depth: expected int"):
         hyperparameters_from_sagemaker(["--max_depth", "3.5"], {})
     with pytest.raises(HyperparameterError, match="outside"):
         hyperparameters_from_sagemaker(["--tweedie_variance_power", "2.5"], {})
+
+
+def test_bundled_contract_copy_matches_the_contract():
+    """The SageMaker source bundle carries clv_model/feature_contract.json (no clv_glue there): it must equal
+    contracts/feature-contract.json."""
+    bundled = json.loads((SAGEMAKER_DIR / "clv_model" / "feature_contract.json").read_text())
+    source = json.loads((SAGEMAKER_DIR.parent / "contracts" / "feature-contract.json").read_text())
+    assert bundled == source
 
 
 def test_tuning_ranges_name_declared_hyperparameters():

@@ -6,6 +6,8 @@ const STAR_ONLY = [
   /^xray:(PutTraceSegments|PutTelemetryRecords|GetSamplingRules|GetSamplingTargets)$/,
   /^logs:(CreateLogDelivery|GetLogDelivery|UpdateLogDelivery|DeleteLogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups)$/,
   /^cloudwatch:PutMetricData$/,
+  // ECR issues registry tokens per account; the action has no resource-level permissions.
+  /^ecr:GetAuthorizationToken$/,
 ];
 
 let t: PlatformTemplates;

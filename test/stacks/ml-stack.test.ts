@@ -71,10 +71,27 @@ describe('data pipeline ASL', () => {
 });
 
 describe('ML stack: the data pipeline state machine', () => {
+  it('carries the configured timeout in the deployed definition (TimeoutSeconds)', () => {
+    const config = loadEnvironmentConfig('prod');
+    const timeouts = Object.values(ml.findResources('AWS::StepFunctions::StateMachine')).map((m) => {
+      const props = (m as { Properties: { StateMachineName: string; DefinitionString: string } }).Properties;
+      return [
+        props.StateMachineName,
+        (JSON.parse(props.DefinitionString) as { TimeoutSeconds?: number }).TimeoutSeconds,
+      ];
+    });
+    expect(Object.fromEntries(timeouts)).toEqual({
+      'clv-prod-data-pipeline': config.dataPipeline.timeoutMinutes * 60,
+      'clv-prod-training-pipeline': config.trainingPipeline.timeoutMinutes * 60,
+    });
+  });
+
   it('is deployed with every placeholder substituted, logging ALL and tracing', () => {
-    const machines = Object.values(ml.findResources('AWS::StepFunctions::StateMachine')) as {
-      Properties: Record<string, unknown>;
-    }[];
+    const machines = (
+      Object.values(ml.findResources('AWS::StepFunctions::StateMachine')) as {
+        Properties: Record<string, unknown>;
+      }[]
+    ).filter((m) => m.Properties.StateMachineName === 'clv-prod-data-pipeline');
     expect(machines).toHaveLength(1);
     const props = machines[0]?.Properties as Record<string, unknown>;
     expect(props.StateMachineName).toBe('clv-prod-data-pipeline');

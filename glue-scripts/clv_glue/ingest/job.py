@@ -1,5 +1,8 @@
 """I/O around the ingest transforms: what the Glue entry glue-scripts/jobs/ingest_transactions.py calls.
 
+With --date-from (a backfill) every delivery day in [date-from, date] is ingested in one run, with
+the same rules and outputs per delivery day as a daily run of that day (see run_ingest_range).
+
 Locations (all roots are URIs; table folders are appended here):
   read   <landing>/transactions/dt=<date>/*.csv[.gz]      (dataset transactions)
          <landing>/customers/*.csv[.gz]                    (dataset customers)
@@ -22,10 +25,18 @@ from pyspark.sql import functions as F  # noqa: N812
 from clv_glue.common import fs
 from clv_glue.common.contracts import load_layout, load_reference_data
 from clv_glue.common.paths import join_uri
-from clv_glue.common.quality import check_balance, to_json
+from clv_glue.common.quality import ReconciliationError, check_balance, to_json
 from clv_glue.ingest.customers import ingest_customers
-from clv_glue.ingest.landing import LandingError, read_landing_csv
-from clv_glue.ingest.transactions import assert_reconciled, ingest_transactions
+from clv_glue.ingest.landing import DELIVERY_COL, LandingError, read_landing_csv
+from clv_glue.ingest.transactions import (
+    assert_reconciled,
+    build_quarantine,
+    finish_silver,
+    ingest_transactions,
+    price_lines,
+    summarize_tagged_by_delivery,
+    tag_transactions,
+)
 
 DATASETS = ("transactions", "customers")
 
@@ -44,10 +55,16 @@ class IngestOptions:
     outlier_percentile: float = 0.999
     reference_days: int = 30
     contracts_dir: str | None = None
+    date_from: dt.date | None = None
 
     def __post_init__(self) -> None:
         if self.dataset not in DATASETS:
             raise ValueError(f"--dataset must be one of {DATASETS}, got {self.dataset!r}")
+        if self.date_from is not None:
+            if self.date_from > self.date:
+                raise ValueError(f"--date-from {self.date_from} is after --date {self.date}")
+            if self.dataset != "transactions":
+                raise ValueError("--date-from applies to --dataset transactions only")
         if not 0 < self.outlier_percentile <= 1:
             raise ValueError(f"--outlier-percentile must be in (0, 1], got {self.outlier_percentile}")
         if self.reference_days < 0:
@@ -113,6 +130,8 @@ def run_ingest(spark: SparkSession, opts: IngestOptions) -> dict[str, Any]:
     """
     if opts.dataset == "customers":
         return _run_customers(spark, opts)
+    if opts.date_from is not None:
+        return run_ingest_range(spark, opts)
     layout = load_layout(opts.layout, opts.contracts_dir)
     ref = load_reference_data(opts.contracts_dir)
     landing = join_uri(opts.landing_uri, "transactions", f"dt={opts.date.isoformat()}")
@@ -191,3 +210,262 @@ def _run_customers(spark: SparkSession, opts: IngestOptions) -> dict[str, Any]:
         result.unpersist()
     record["report_uri"] = target
     return record
+
+
+# ------------------------------------------------------------------------------------------ backfill
+
+
+def days_between(first: dt.date, last: dt.date) -> list[dt.date]:
+    return [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def range_report_uri(reports_uri: str, job: str, first: dt.date, last: dt.date, run_id: str) -> str:
+    """The total record of a backfill: <reports>/reconciliation/<job>/range=<first>_<last>/<run_id>.json."""
+    return join_uri(
+        reports_uri, "reconciliation", job, f"range={first.isoformat()}_{last.isoformat()}", f"{run_id}.json"
+    )
+
+
+def delivery_caps(
+    spark: SparkSession,
+    priced: DataFrame,
+    existing_silver: DataFrame | None,
+    days: list[dt.date],
+    reference_days: int,
+    percentile: float,
+) -> dict[dt.date, tuple[float | None, int, str]]:
+    """The outlier cap of every delivery day of a backfill, as its daily run would compute it.
+
+    Reference of day D: lines with dt in [D-N, D-1] delivered before D, from silver that this run does
+    not replace (ingest_dt before the first day) and from this run's earlier deliveries; when there is
+    none, D's own lines (source "self"). Returns {D: (cap, reference rows, source)}. Two Spark actions.
+    """
+    if not 0 < percentile <= 1:
+        raise ValueError(f"outlier percentile must be in (0, 1], got {percentile}")
+    pct = F.percentile_approx("amount_raw", percentile, 1_000_000).alias("cap")
+    caps: dict[dt.date, tuple[float | None, int, str]] = {}
+    if reference_days > 0:
+        lines = priced.select("dt", F.col(DELIVERY_COL).alias("ingest_dt"), "amount_raw")
+        if existing_silver is not None:
+            kept = existing_silver.where(F.col("ingest_dt") < F.lit(days[0])).select(
+                F.col("dt").cast("date").alias("dt"),
+                F.col("ingest_dt").cast("date").alias("ingest_dt"),
+                "amount_raw",
+            )
+            lines = kept.unionByName(lines)
+        lines = lines.where(F.col("amount_raw") > 0)
+        deliveries = spark.createDataFrame([(d,) for d in days], "delivery date")
+        window = (
+            (lines["dt"] >= F.date_sub(deliveries["delivery"], reference_days))
+            & (lines["dt"] < deliveries["delivery"])
+            & (lines["ingest_dt"] < deliveries["delivery"])
+        )
+        joined = F.broadcast(deliveries).join(lines, window)
+        for r in joined.groupBy("delivery").agg(pct, F.count(F.lit(1)).alias("n")).collect():
+            if int(r["n"]) > 0:
+                caps[r["delivery"]] = (float(r["cap"]), int(r["n"]), "silver")
+    own = (
+        priced.where(F.col("amount_raw") > 0)
+        .groupBy(DELIVERY_COL)
+        .agg(pct, F.count(F.lit(1)).alias("n"))
+        .collect()
+    )
+    own_caps = {r[DELIVERY_COL]: (float(r["cap"]), int(r["n"]), "self") for r in own}
+    for day in days:
+        if day not in caps:
+            caps[day] = own_caps.get(day, (None, 0, "self"))
+    return caps
+
+
+def run_ingest_range(spark: SparkSession, opts: IngestOptions) -> dict[str, Any]:
+    """Ingest every transactions delivery in [date_from, date] in one run (a backfill).
+
+    Per delivery day the rules, outputs and reconciliation record are those of a daily run of that day
+    (duplicates within the delivery, outlier cap from the 30 days before it, silver
+    dt=*/ingest_dt=<day>, quarantine dt=<day>, record under dt=<day>/), so rerunning a range, or any of
+    its days alone, is idempotent per day. Days without a landing folder are skipped and listed in the
+    total record (<reports>/reconciliation/ingest_transactions/range=<from>_<to>/<run_id>.json), which
+    also checks landed = silver + quarantined + duplicates_removed over the whole range. Nothing is
+    written to silver unless every day and the total reconcile.
+    """
+    assert opts.date_from is not None
+    layout = load_layout(opts.layout, opts.contracts_dir)
+    ref = load_reference_data(opts.contracts_dir)
+    root = join_uri(opts.landing_uri, "transactions")
+    days = days_between(opts.date_from, opts.date)
+    present = [d for d in days if fs.exists(spark, join_uri(root, f"dt={d.isoformat()}"))]
+    missing = [d.isoformat() for d in days if d not in present]
+    if not present:
+        raise LandingError(f"no landing files: no {root}/dt=<day> folder for {days[0]} .. {days[-1]}")
+    silver_table = join_uri(opts.silver_uri, "transactions")
+    raw = read_landing_csv(
+        spark, [join_uri(root, f"dt={d.isoformat()}") for d in present], with_delivery=True
+    )
+    tagged = tag_transactions(raw, layout, ref).persist()
+    try:
+        summaries = summarize_tagged_by_delivery(tagged)
+        priced = price_lines(tagged, ref)
+        existing = None
+        if opts.reference_days > 0 and fs.glob(spark, join_uri(silver_table, "dt=*")):
+            existing = spark.read.option("basePath", silver_table).parquet(silver_table)
+        caps = delivery_caps(spark, priced, existing, present, opts.reference_days, opts.outlier_percentile)
+        cap_frame = spark.createDataFrame(
+            [(d, caps[d][0]) for d in present], f"{DELIVERY_COL} date, _clv_cap double"
+        )
+        with_cap = priced.join(F.broadcast(cap_frame), DELIVERY_COL, "left")
+        silver = finish_silver(
+            with_cap,
+            cap=F.col("_clv_cap"),
+            salt=opts.salt,
+            run_id=opts.run_id,
+            ingest_date=F.col(DELIVERY_COL),
+        ).persist()
+        try:
+            return _write_range(spark, opts, tagged, silver, summaries, caps, present, missing, layout.name)
+        finally:
+            silver.unpersist()
+    finally:
+        tagged.unpersist()
+
+
+def _write_range(
+    spark: SparkSession,
+    opts: IngestOptions,
+    tagged: DataFrame,
+    silver: DataFrame,
+    summaries: dict[dt.date, dict[str, Any]],
+    caps: dict[dt.date, tuple[float | None, int, str]],
+    present: list[dt.date],
+    missing: list[str],
+    layout_name: str,
+) -> dict[str, Any]:
+    assert opts.date_from is not None
+    landing_root = join_uri(opts.landing_uri, "transactions")
+    silver_table = join_uri(opts.silver_uri, "transactions")
+    quarantine_table = join_uri(opts.quarantine_uri, "transactions")
+    totals = {
+        r["ingest_dt"]: r
+        for r in silver.groupBy("ingest_dt")
+        .agg(
+            F.count(F.lit(1)).alias("rows"),
+            F.sum(F.col("is_outlier_capped").cast("int")).alias("capped"),
+            F.sum(F.col("is_cancellation").cast("int")).alias("cancellations"),
+            F.sum(F.col("is_return").cast("int")).alias("returns"),
+            F.sum("amount").alias("amount"),
+            F.sum("amount_raw").alias("amount_raw"),
+        )
+        .collect()
+    }
+    empty_summary = {
+        "landed_rows": 0,
+        "duplicates_removed": 0,
+        "quarantined_by_reason": {},
+        "valid_rows_by_dt": {},
+        "source_files": [],
+    }
+    records: dict[dt.date, dict[str, Any]] = {}
+    for day in present:
+        summary = summaries.get(day, empty_summary)
+        t = totals.get(day)
+        cap, ref_rows, source = caps[day]
+        record: dict[str, Any] = {
+            "job": "ingest_transactions",
+            "dataset": "transactions",
+            "date": day.isoformat(),
+            "run_id": opts.run_id,
+            "layout": layout_name,
+            "landed_rows": summary["landed_rows"],
+            "silver_rows": int(t["rows"]) if t else 0,
+            "quarantined_rows": sum(summary["quarantined_by_reason"].values()),
+            "quarantined_by_reason": summary["quarantined_by_reason"],
+            "duplicates_removed": summary["duplicates_removed"],
+            "silver_rows_by_dt": summary["valid_rows_by_dt"],
+            "source_files": summary["source_files"],
+            "cancellation_rows": int(t["cancellations"] or 0) if t else 0,
+            "return_rows": int(t["returns"] or 0) if t else 0,
+            "outliers_capped": int(t["capped"] or 0) if t else 0,
+            "outlier_cap_gbp": cap,
+            "outlier_percentile": opts.outlier_percentile,
+            "outlier_reference": {"source": source, "rows": ref_rows, "days": opts.reference_days},
+            "amount_gbp": round(float(t["amount"] or 0.0), 2) if t else 0.0,
+            "amount_raw_gbp": round(float(t["amount_raw"] or 0.0), 2) if t else 0.0,
+            "landing_uri": join_uri(landing_root, f"dt={day.isoformat()}"),
+            "silver_uri": silver_table,
+            "quarantine_uri": quarantine_table,
+            "reference_days": opts.reference_days,
+            "backfill": {"from": opts.date_from.isoformat(), "to": opts.date.isoformat()},
+        }
+        record["balanced"] = record["landed_rows"] == (
+            record["silver_rows"] + record["quarantined_rows"] + record["duplicates_removed"]
+        )
+        records[day] = record
+    keys = ("landed_rows", "silver_rows", "quarantined_rows", "duplicates_removed")
+    total: dict[str, Any] = {
+        "job": "ingest_transactions",
+        "dataset": "transactions",
+        "date": opts.date.isoformat(),
+        "date_from": opts.date_from.isoformat(),
+        "run_id": opts.run_id,
+        "layout": layout_name,
+        "days": len(present),
+        "days_missing": missing,
+        **{k: sum(r[k] for r in records.values()) for k in keys},
+        "days_unbalanced": [d.isoformat() for d, r in records.items() if not r["balanced"]],
+    }
+    total["silver_rows_written"] = sum(int(t["rows"]) for t in totals.values())
+    total["balanced"] = (
+        total["landed_rows"] == total["silver_rows"] + total["quarantined_rows"] + total["duplicates_removed"]
+        and total["silver_rows"] == total["silver_rows_written"]
+        and not total["days_unbalanced"]
+    )
+    target = range_report_uri(opts.reports_uri, "ingest_transactions", opts.date_from, opts.date, opts.run_id)
+    if not total["balanced"]:
+        for day, record in records.items():
+            if not record["balanced"]:
+                fs.write_text(
+                    spark,
+                    report_uri(opts.reports_uri, "transactions", day, opts.run_id),
+                    to_json({**record, "status": "failed"}),
+                )
+        fs.write_text(spark, target, to_json({**total, "status": "failed"}))
+        raise ReconciliationError(
+            f"reconciliation failed for ingest_transactions {total['date_from']}..{total['date']}: "
+            f"landed_rows={total['landed_rows']}, silver_rows={total['silver_rows']} "
+            f"(written {total['silver_rows_written']}), quarantined_rows={total['quarantined_rows']}, "
+            f"duplicates_removed={total['duplicates_removed']}, unbalanced days {total['days_unbalanced']}"
+        )
+    if total["silver_rows_written"] > 0:
+        _write_partitioned(silver, silver_table, "dt", "ingest_dt")
+    written = (
+        {
+            (r["dt"].isoformat(), r["ingest_dt"].isoformat())
+            for r in silver.select("dt", "ingest_dt").distinct().collect()
+        }
+        if total["silver_rows_written"] > 0
+        else set()
+    )
+    in_range = {d.isoformat() for d in present}
+    stale = []
+    for path in fs.glob(spark, join_uri(silver_table, "dt=*", "ingest_dt=*")):
+        parts = path.rstrip("/").split("/")
+        dt_value, ingest_value = parts[-2][len("dt=") :], parts[-1][len("ingest_dt=") :]
+        if ingest_value in in_range and (dt_value, ingest_value) not in written:
+            fs.delete(spark, path)
+            stale.append(path)
+    quarantine = build_quarantine(
+        tagged, dataset="transactions", run_id=opts.run_id, ingest_date=F.col(DELIVERY_COL)
+    )
+    if total["quarantined_rows"] > 0:
+        _write_partitioned(quarantine, quarantine_table, "dt")
+    for day, record in records.items():
+        if record["quarantined_rows"] == 0:
+            fs.delete(spark, join_uri(quarantine_table, f"dt={day.isoformat()}"))
+        record["stale_partitions_removed"] = [p for p in stale if p.endswith(f"ingest_dt={day.isoformat()}")]
+        record["status"] = "succeeded"
+        fs.write_text(spark, report_uri(opts.reports_uri, "transactions", day, opts.run_id), to_json(record))
+    total["stale_partitions_removed"] = stale
+    total["status"] = "succeeded"
+    fs.write_text(spark, target, to_json(total))
+    total["report_uri"] = target
+    total["day_report_uris"] = [report_uri(opts.reports_uri, "transactions", d, opts.run_id) for d in present]
+    return total

@@ -10,18 +10,22 @@ from pyspark.sql.types import StringType, StructField, StructType
 
 CORRUPT_COL = "_clv_corrupt_record"
 SOURCE_FILE_COL = "_clv_source_file"
-INTERNAL_COLS = (CORRUPT_COL, SOURCE_FILE_COL)
+# The delivery day (dt= folder of the file) when several deliveries are read at once (backfill).
+DELIVERY_COL = "_clv_delivery_dt"
+INTERNAL_COLS = (CORRUPT_COL, SOURCE_FILE_COL, DELIVERY_COL)
+DELIVERY_DT = r"/dt=([0-9]{4}-[0-9]{2}-[0-9]{2})/"
 
 
 class LandingError(ValueError):
     """The landing input is missing or not what the layout expects."""
 
 
-def read_landing_csv(spark: SparkSession, uri: str) -> DataFrame:
+def read_landing_csv(spark: SparkSession, uri: str | list[str], *, with_delivery: bool = False) -> DataFrame:
     """All columns as strings, named by the files' header; rows with the wrong number of fields keep
     their raw text in CORRUPT_COL (PERMISSIVE mode), and SOURCE_FILE_COL names the file. Every file
     under `uri` must share the header (Spark checks it: enforceSchema=false). gzip is detected from
-    the .gz extension."""
+    the .gz extension. `uri` may be a list of folders (a backfill reads every delivery day at once);
+    with_delivery adds DELIVERY_COL, the date of the file's dt= folder."""
     header = spark.read.option("header", True).csv(uri).columns
     if not header:
         raise LandingError(f"{uri}: no CSV header found")
@@ -33,7 +37,7 @@ def read_landing_csv(spark: SparkSession, uri: str) -> DataFrame:
     schema = StructType(
         [StructField(c, StringType(), True) for c in header] + [StructField(CORRUPT_COL, StringType(), True)]
     )
-    return (
+    df = (
         spark.read.schema(schema)
         .option("header", True)
         .option("enforceSchema", False)
@@ -42,6 +46,9 @@ def read_landing_csv(spark: SparkSession, uri: str) -> DataFrame:
         .csv(uri)
         .withColumn(SOURCE_FILE_COL, F.input_file_name())
     )
+    if with_delivery:
+        df = df.withColumn(DELIVERY_COL, F.to_date(F.regexp_extract(SOURCE_FILE_COL, DELIVERY_DT, 1)))
+    return df
 
 
 def data_columns(df: DataFrame) -> list[str]:

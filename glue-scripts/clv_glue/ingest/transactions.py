@@ -24,7 +24,14 @@ from pyspark.sql import functions as F  # noqa: N812
 from clv_glue.common.contracts import Layout, ReferenceData
 from clv_glue.common.pii import hmac_column, normalize_email, normalize_text
 from clv_glue.common.quality import blank_to_null, check_balance, require_utc_session, tag_reasons
-from clv_glue.ingest.landing import CORRUPT_COL, SOURCE_FILE_COL, data_columns, quoted, require_columns
+from clv_glue.ingest.landing import (
+    CORRUPT_COL,
+    DELIVERY_COL,
+    SOURCE_FILE_COL,
+    data_columns,
+    quoted,
+    require_columns,
+)
 
 COPIES_COL = "_clv_copies"
 
@@ -90,9 +97,11 @@ def tag_transactions(raw: DataFrame, layout: Layout, ref: ReferenceData) -> Data
     raw_cols = data_columns(raw)
     # Landed columns get internal names: the generic layout's names would clash with the parsed fields.
     rename = {c: _raw_name(i) for i, c in enumerate(raw_cols)}
-    distinct = raw.groupBy(*[F.col(quoted(c)).alias(rename[c]) for c in raw_cols], F.col(CORRUPT_COL)).agg(
-        F.min(SOURCE_FILE_COL).alias(SOURCE_FILE_COL), F.count(F.lit(1)).alias(COPIES_COL)
-    )
+    # Several deliveries at once (backfill): duplicates are only removed within one delivery.
+    delivery = [F.col(DELIVERY_COL)] if DELIVERY_COL in raw.columns else []
+    distinct = raw.groupBy(
+        *[F.col(quoted(c)).alias(rename[c]) for c in raw_cols], F.col(CORRUPT_COL), *delivery
+    ).agg(F.min(SOURCE_FILE_COL).alias(SOURCE_FILE_COL), F.count(F.lit(1)).alias(COPIES_COL))
     customer = F.regexp_replace(_field(layout, "customer_id", rename), NUMERIC_CUSTOMER_ID, "$1")
     currency = (
         F.upper(_field(layout, "currency", rename))
@@ -111,6 +120,7 @@ def tag_transactions(raw: DataFrame, layout: Layout, ref: ReferenceData) -> Data
         CORRUPT_COL,
         SOURCE_FILE_COL,
         COPIES_COL,
+        *delivery,
         _field(layout, "invoice_id", rename).alias("invoice_id"),
         customer.alias("customer_id"),
         ts_utc.alias("invoice_ts"),
@@ -182,15 +192,25 @@ def outlier_cap(amounts: DataFrame | None, percentile: float) -> tuple[float | N
 
 
 def finish_silver(
-    priced: DataFrame, *, cap: float | None, salt: bytes, run_id: str, ingest_date: dt.date
+    priced: DataFrame,
+    *,
+    cap: float | Column | None,
+    salt: bytes,
+    run_id: str,
+    ingest_date: dt.date | Column,
 ) -> DataFrame:
-    """Capped amounts, hashed PII and the silver column order (partition columns dt, ingest_dt last)."""
+    """Capped amounts, hashed PII and the silver column order (partition columns dt, ingest_dt last).
+
+    A backfill passes the cap and the delivery date as columns (one value per delivery; a null cap
+    caps nothing)."""
     if cap is None:
         capped = F.lit(False)
         amount = F.col("amount_raw")
     else:
-        capped = F.abs(F.col("amount_raw")) > F.lit(cap)
-        amount = F.when(capped, F.signum("amount_raw") * F.lit(cap)).otherwise(F.col("amount_raw"))
+        cap_col = cap if isinstance(cap, Column) else F.lit(cap)
+        capped = F.coalesce(F.abs(F.col("amount_raw")) > cap_col, F.lit(False))
+        amount = F.when(capped, F.signum("amount_raw") * cap_col).otherwise(F.col("amount_raw"))
+    ingest_dt = ingest_date if isinstance(ingest_date, Column) else F.lit(ingest_date)
     return priced.select(
         "invoice_id",
         "customer_id",
@@ -213,11 +233,13 @@ def finish_silver(
         F.col(SOURCE_FILE_COL).alias("source_file"),
         F.lit(run_id).alias("ingest_run_id"),
         "dt",
-        F.lit(ingest_date).alias("ingest_dt"),
+        ingest_dt.alias("ingest_dt"),
     )
 
 
-def build_quarantine(tagged: DataFrame, *, dataset: str, run_id: str, ingest_date: dt.date) -> DataFrame:
+def build_quarantine(
+    tagged: DataFrame, *, dataset: str, run_id: str, ingest_date: dt.date | Column
+) -> DataFrame:
     """Rejected distinct rows: reason, every failed check, the original raw row, copies landed;
     partition dt = run date. The raw row holds unhashed PII: the quarantine prefix needs restricted
     access and a short retention."""
@@ -229,7 +251,7 @@ def build_quarantine(tagged: DataFrame, *, dataset: str, run_id: str, ingest_dat
         F.col(COPIES_COL).alias("landed_copies"),
         F.col(SOURCE_FILE_COL).alias("source_file"),
         F.lit(run_id).alias("ingest_run_id"),
-        F.lit(ingest_date).alias("dt"),
+        (ingest_date if isinstance(ingest_date, Column) else F.lit(ingest_date)).alias("dt"),
     )
 
 
@@ -240,6 +262,23 @@ def summarize_tagged(tagged: DataFrame) -> dict[str, Any]:
         .agg(F.count(F.lit(1)).alias("distinct_rows"), F.sum(COPIES_COL).alias("landed_rows"))
         .collect()
     )
+    return _summary_of(rows)
+
+
+def summarize_tagged_by_delivery(tagged: DataFrame) -> dict[dt.date, dict[str, Any]]:
+    """summarize_tagged per delivery day (DELIVERY_COL) of a backfill (one Spark action)."""
+    rows = (
+        tagged.groupBy(DELIVERY_COL, "reason", "dt", SOURCE_FILE_COL)
+        .agg(F.count(F.lit(1)).alias("distinct_rows"), F.sum(COPIES_COL).alias("landed_rows"))
+        .collect()
+    )
+    grouped: dict[dt.date, list[Any]] = defaultdict(list)
+    for r in rows:
+        grouped[r[DELIVERY_COL]].append(r)
+    return {day: _summary_of(day_rows) for day, day_rows in grouped.items()}
+
+
+def _summary_of(rows: list[Any]) -> dict[str, Any]:
     by_reason: dict[str, int] = defaultdict(int)
     valid_by_dt: dict[str, int] = defaultdict(int)
     landed = duplicates = valid = 0

@@ -19,7 +19,7 @@ export class AslStateMachine extends Construct {
 
   constructor(scope: Construct, id: string, props: AslStateMachineProps) {
     super(scope, id);
-    const { text } = readAslFile(props.definitionFile);
+    const { text, json } = readAslFile(props.definitionFile);
     checkSubstitutions(props.definitionFile, text, props.definitionSubstitutions);
     if (props.policyStatements.length === 0) {
       throw new Error(`AslStateMachine ${id}: policyStatements must list what the definition does`);
@@ -39,10 +39,14 @@ export class AslStateMachine extends Construct {
 
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineName: `clv-${props.environmentName}-${props.stateMachineName}`,
-      definitionBody: sfn.DefinitionBody.fromString(text),
+      // CDK applies `timeout` only to definitions it builds itself, so the file's definition carries it as
+      // TimeoutSeconds (a file that sets its own keeps it). Placeholders sit inside JSON strings, so re-serialising
+      // the parsed definition keeps every one of them.
+      definitionBody: sfn.DefinitionBody.fromString(
+        JSON.stringify({ ...json, TimeoutSeconds: json.TimeoutSeconds ?? props.timeout.toSeconds() }),
+      ),
       definitionSubstitutions: props.definitionSubstitutions,
       role: this.role,
-      timeout: props.timeout,
       tracingEnabled: true,
       encryptionConfiguration: new sfn.CustomerManagedEncryptionConfiguration(props.encryptionKey),
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
