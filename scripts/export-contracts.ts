@@ -2,6 +2,7 @@
  * Writes the feature contract (lib/contracts/feature-contract.ts) as JSON for Python:
  *   contracts/feature-contract.json                          (the committed, shared copy)
  *   glue-scripts/clv_glue/features/feature_contract.json     (the same JSON, shipped inside the Glue package)
+ *   sagemaker/clv_model/feature_contract.json                (the same JSON, shipped with the SageMaker code)
  *
  * Usage: npx tsx scripts/export-contracts.ts [--check] [--root DIR]
  *   --check  writes nothing; exits 1 when a file's JSON value differs from the TypeScript contract.
@@ -15,6 +16,7 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const CONTRACT_OUTPUTS = [
   'contracts/feature-contract.json',
   'glue-scripts/clv_glue/features/feature_contract.json',
+  'sagemaker/clv_model/feature_contract.json',
 ] as const;
 
 /** The exact text written to every output file. */

@@ -355,4 +355,23 @@ describe('quality gate: documents and the Lambda', () => {
       delete process.env.CLV_LOCAL_ROOT;
     }
   });
+
+  it('the handler follows CLV_LOCAL_ROOT from call to call (two local runs in one process)', async () => {
+    const roots = [0, 1].map(() => fs.mkdtempSync(path.join(os.tmpdir(), 'gate-')));
+    const report = (root: string) =>
+      path.join(root, 'clv-dev-artifacts/quality/silver_transactions/dt=2024-03-01/report.html');
+    try {
+      for (const root of roots) {
+        await new DirectoryObjectStore(root).putText(input.aggregatesUri, toCsv(healthy()));
+        process.env.CLV_LOCAL_ROOT = root;
+        fs.rmSync(report(roots[0] as string), { force: true });
+        expect((await handler(input)).status).toBe('pass');
+        expect(fs.existsSync(report(root))).toBe(true);
+      }
+      // the second call wrote under the second root only
+      expect(fs.existsSync(report(roots[0] as string))).toBe(false);
+    } finally {
+      delete process.env.CLV_LOCAL_ROOT;
+    }
+  });
 });
