@@ -4,6 +4,12 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     setupFiles: ['local/polyfills.ts'],
+    // Handlers run in-process: give Powertools the namespace it expects and keep test output readable.
+    env: {
+      POWERTOOLS_METRICS_NAMESPACE: 'ClvPlatformTest',
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+    },
     testTimeout: 120_000,
     hookTimeout: 300_000,
     pool: 'forks',

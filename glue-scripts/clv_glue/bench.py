@@ -175,15 +175,29 @@ def _ppid(pid: int) -> int | None:
     return int(stat[stat.rindex(")") + 2 :].split()[1])
 
 
-def _rss_bytes(pid: int) -> int:
+def _memory(pid: int) -> tuple[int, int]:
+    """(VmRSS, RssAnon) in bytes. RssAnon leaves out file-backed pages (mapped jars, memory-mapped
+    shuffle and cache blocks), which the kernel can drop; VmRSS counts them."""
+    rss = anon = 0
     try:
         with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as f:
             for line in f:
                 if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) * 1024
+                    rss = int(line.split()[1]) * 1024
+                elif line.startswith("RssAnon:"):
+                    anon = int(line.split()[1]) * 1024
     except OSError:
-        return 0
-    return 0  # a kernel thread or a zombie has no VmRSS
+        return 0, 0
+    return rss, anon  # a kernel thread or a zombie has neither
+
+
+def _is_jvm(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            exe = f.read().split(b"\0", 1)[0]
+    except OSError:
+        return False
+    return exe.endswith(b"/java") or exe == b"java"
 
 
 def process_tree(root: int) -> list[int]:
@@ -202,34 +216,54 @@ def process_tree(root: int) -> list[int]:
     return tree
 
 
-def tree_rss_bytes(root: int) -> int:
-    """Resident memory of `root` and its descendants (the Spark JVM is a child of the Python driver)."""
-    return sum(_rss_bytes(pid) for pid in process_tree(root))
+MEMORY_KEYS = ("rss", "anon", "jvm_rss", "jvm_anon", "python_rss")
+
+
+def tree_memory(root: int) -> dict[str, int]:
+    """Resident memory (bytes) of `root` and its descendants (the Spark JVM is a child of the Python
+    driver): rss and anon over the whole tree, the JVM's part, and the Python processes' part (the
+    driver, PySpark workers, generator workers; forked workers share pages, which VmRSS counts in each)."""
+    out = dict.fromkeys(MEMORY_KEYS, 0)
+    for pid in process_tree(root):
+        rss, anon = _memory(pid)
+        out["rss"] += rss
+        out["anon"] += anon
+        if _is_jvm(pid):
+            out["jvm_rss"] += rss
+            out["jvm_anon"] += anon
+        else:
+            out["python_rss"] += rss
+    return out
 
 
 class RssSampler:
-    """Samples the process tree's RSS every `interval` seconds in a daemon thread; keeps the overall
-    peak and the peak since the last `reset_stage()`."""
+    """Samples the process tree's memory every `interval` seconds in a daemon thread; keeps the overall
+    peaks and the peaks since the last `reset_stage()` (each figure's own maximum)."""
 
     def __init__(self, root: int | None = None, interval: float = SAMPLE_SECONDS) -> None:
         self.root = os.getpid() if root is None else root
         self.interval = interval
-        self.peak = 0
-        self.stage_peak = 0
+        self.peaks = dict.fromkeys(MEMORY_KEYS, 0)
+        self.stage_peaks = dict.fromkeys(MEMORY_KEYS, 0)
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="rss-sampler", daemon=True)
 
-    def sample(self) -> int:
-        rss = tree_rss_bytes(self.root)
+    @property
+    def peak(self) -> int:
+        return self.peaks["rss"]
+
+    def sample(self) -> dict[str, int]:
+        mem = tree_memory(self.root)
         with self._lock:
-            self.peak = max(self.peak, rss)
-            self.stage_peak = max(self.stage_peak, rss)
-        return rss
+            for k, v in mem.items():
+                self.peaks[k] = max(self.peaks[k], v)
+                self.stage_peaks[k] = max(self.stage_peaks[k], v)
+        return mem
 
     def reset_stage(self) -> None:
         with self._lock:
-            self.stage_peak = 0
+            self.stage_peaks = dict.fromkeys(MEMORY_KEYS, 0)
         self.sample()
 
     def _loop(self) -> None:
@@ -266,6 +300,7 @@ class StageResult:
     input_rows: int = 0
     output_rows: int = 0
     peak_rss_bytes: int = 0
+    peak_memory_bytes: dict[str, int] = field(default_factory=dict)
     load_before: tuple[float, float, float] = (0.0, 0.0, 0.0)
     load_after: tuple[float, float, float] = (0.0, 0.0, 0.0)
     detail: dict[str, Any] = field(default_factory=dict)
@@ -279,6 +314,8 @@ class StageResult:
         out["rows_per_second"] = round(self.rows_per_second, 1)
         out["seconds"] = round(self.seconds, 3)
         out["peak_rss_mib"] = round(self.peak_rss_bytes / 2**20, 1)
+        out["peak_memory_mib"] = {k: round(v / 2**20, 1) for k, v in self.peak_memory_bytes.items()}
+        del out["peak_memory_bytes"]
         return out
 
 
@@ -296,7 +333,8 @@ def measure(
     yield stage
     stage.seconds = time.perf_counter() - t0
     sampler.sample()
-    stage.peak_rss_bytes = sampler.stage_peak
+    stage.peak_memory_bytes = dict(sampler.stage_peaks)
+    stage.peak_rss_bytes = stage.peak_memory_bytes["rss"]
     stage.load_after = os.getloadavg()
     results.append(stage)
     if on_done is not None:
@@ -749,6 +787,7 @@ def _report(
         "stages": [s.as_dict() for s in results],
         "total_seconds": round(seconds, 3),
         "peak_rss_mib": round(sampler.peak / 2**20, 1),
+        "peak_memory_mib": {k: round(v / 2**20, 1) for k, v in sampler.peaks.items()},
         "ru_maxrss_mib": {k: round(v / 2**20, 1) for k, v in ru_maxrss_bytes().items()},
         "reconciliation": reconciliation,
         "reconciled": reconciliation is not None and all(c["ok"] for c in reconciliation["checks"]),
@@ -758,7 +797,9 @@ def _report(
 def stage_line(stage: StageResult) -> str:
     return (
         f"{stage.name} {stage.seconds:.1f} s, {stage.input_rows:,} rows in, {stage.output_rows:,} out, "
-        f"{stage.rows_per_second:,.0f} rows/s, peak RSS {stage.peak_rss_bytes / 2**20:,.0f} MiB, "
+        f"{stage.rows_per_second:,.0f} rows/s, peak RSS {stage.peak_rss_bytes / 2**20:,.0f} MiB "
+        f"(anonymous {stage.peak_memory_bytes.get('anon', 0) / 2**20:,.0f}, "
+        f"JVM {stage.peak_memory_bytes.get('jvm_rss', 0) / 2**20:,.0f}), "
         f"load {stage.load_before[0]:.1f}->{stage.load_after[0]:.1f}"
     )
 
@@ -775,7 +816,10 @@ def _mem_total_bytes() -> int:
 
 
 def format_report(report: dict[str, Any]) -> str:
-    head = ("stage", "wall s", "input rows", "output rows", "rows/s", "peak RSS MiB", "load 1m before→after")
+    head = (
+        "stage", "wall s", "input rows", "output rows", "rows/s",
+        "peak RSS MiB", "anon MiB", "JVM MiB", "load 1m before→after",
+    )  # fmt: skip
     rows = [
         (
             s["name"] + (" (reused)" if s["name"] == "generate" and s["detail"].get("reused") else ""),
@@ -784,6 +828,8 @@ def format_report(report: dict[str, Any]) -> str:
             f"{s['output_rows']:,}",
             "-" if s["detail"].get("reused") else f"{s['rows_per_second']:,.0f}",
             f"{s['peak_rss_mib']:,.0f}",
+            f"{s['peak_memory_mib'].get('anon', 0):,.0f}",
+            f"{s['peak_memory_mib'].get('jvm_rss', 0):,.0f}",
             f"{s['load_before'][0]:.1f}→{s['load_after'][0]:.1f}",
         )
         for s in report["stages"]
@@ -798,8 +844,7 @@ def format_report(report: dict[str, Any]) -> str:
     a = report["arguments"]
     out = [
         f"features benchmark: {a['customers']:,} customers, {a['start']} to {a['end_exclusive']} "
-        "(exclusive), "
-        f"seed {a['seed']}, cutoff {a['cutoff']}",
+        f"(exclusive), seed {a['seed']}, cutoff {a['cutoff']}",
         "spark: " + ", ".join(f"{k}={v}" for k, v in report["spark_config"].items()),
         "",
         line(head),
@@ -807,7 +852,10 @@ def format_report(report: dict[str, Any]) -> str:
         *[line(r) for r in rows],
         "",
         f"total {report['total_seconds']:.1f} s; peak RSS (this process + Spark JVM + children) "
-        f"{report['peak_rss_mib']:,.0f} MiB; ru_maxrss self {report['ru_maxrss_mib']['self']:,.0f} MiB, "
+        f"{report['peak_rss_mib']:,.0f} MiB (anonymous {report['peak_memory_mib']['anon']:,.0f} MiB: RSS "
+        "without file-backed pages such as memory-mapped shuffle blocks; JVM alone "
+        f"{report['peak_memory_mib']['jvm_rss']:,.0f} MiB);",
+        f"ru_maxrss self {report['ru_maxrss_mib']['self']:,.0f} MiB, "
         f"largest finished child {report['ru_maxrss_mib']['children']:,.0f} MiB",
         "",
         "reconciliation:",

@@ -75,7 +75,10 @@ def test_smoke_run_reconciles(spark, tmp_path):
     assert report["reconciliation"]["snapshot"]["cutoff_date"] == "2023-03-01"
     assert features["detail"]["observed_until"] == "2024-03-01"
     for stage in report["stages"]:
-        assert stage["seconds"] > 0 and stage["peak_rss_mib"] > 0
+        memory = stage["peak_memory_mib"]
+        assert stage["seconds"] > 0 and stage["peak_rss_mib"] == memory["rss"] >= memory["anon"] > 0
+    # The Spark stages ran in the JVM of the test session, a child of this process.
+    assert 0 < stages["features"]["peak_memory_mib"]["jvm_rss"] < stages["features"]["peak_rss_mib"]
 
     # A second run with the same arguments reuses the generated data.
     manifest_again, reused = bench.ensure_dataset(opts, log=lambda _msg: None)

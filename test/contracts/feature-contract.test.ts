@@ -32,8 +32,10 @@ describe('feature contract', () => {
     const root = mkdtempSync(join(tmpdir(), 'contract-'));
     mkdirSync(join(root, 'contracts'));
     mkdirSync(join(root, 'glue-scripts/clv_glue/features'), { recursive: true });
+    mkdirSync(join(root, 'sagemaker/clv_model'), { recursive: true });
     const doc = contractDocument();
     writeFileSync(join(root, CONTRACT_OUTPUTS[0]), JSON.stringify(doc));
+    writeFileSync(join(root, CONTRACT_OUTPUTS[2]), JSON.stringify(doc));
     const changed = { ...doc, features: doc.features.map((f, i) => (i === 5 ? { ...f, type: 'String' } : f)) };
     writeFileSync(join(root, CONTRACT_OUTPUTS[1]), JSON.stringify(changed));
     expect(staleOutputs(root)).toEqual([`${CONTRACT_OUTPUTS[1]} (differs from lib/contracts/feature-contract.ts)`]);
@@ -48,7 +50,7 @@ describe('feature contract', () => {
     expect(stale.stderr).toContain(CONTRACT_OUTPUTS[1]);
     const ok = cli(REPO_ROOT);
     expect(ok.status).toBe(0);
-    expect(ok.stdout).toContain('2 files up to date');
+    expect(ok.stdout).toContain(`${CONTRACT_OUTPUTS.length} files up to date`);
   });
 
   it('has unique Feature Store names, none reserved', () => {

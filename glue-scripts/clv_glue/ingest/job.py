@@ -435,7 +435,8 @@ def _write_range(
             f"duplicates_removed={total['duplicates_removed']}, unbalanced days {total['days_unbalanced']}"
         )
     if total["silver_rows_written"] > 0:
-        _write_partitioned(silver, silver_table, "dt", "ingest_dt")
+        # One file per partition: a range has hundreds of (dt, ingest_dt) partitions.
+        _write_partitioned(silver.repartition("dt", "ingest_dt"), silver_table, "dt", "ingest_dt")
     written = (
         {
             (r["dt"].isoformat(), r["ingest_dt"].isoformat())
@@ -456,7 +457,7 @@ def _write_range(
         tagged, dataset="transactions", run_id=opts.run_id, ingest_date=F.col(DELIVERY_COL)
     )
     if total["quarantined_rows"] > 0:
-        _write_partitioned(quarantine, quarantine_table, "dt")
+        _write_partitioned(quarantine.repartition("dt"), quarantine_table, "dt")
     for day, record in records.items():
         if record["quarantined_rows"] == 0:
             fs.delete(spark, join_uri(quarantine_table, f"dt={day.isoformat()}"))

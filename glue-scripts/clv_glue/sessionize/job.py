@@ -369,9 +369,10 @@ def _write_range(
         (quarantine, quarantine_uri, "quarantined_events", total["quarantined_events"]),
     ):
         if rows > 0:
-            df.write.mode("overwrite").option("partitionOverwriteMode", "dynamic").partitionBy("dt").parquet(
-                table
-            )
+            # One file per day: a range has hundreds of dt partitions.
+            df.repartition("dt").write.mode("overwrite").option(
+                "partitionOverwriteMode", "dynamic"
+            ).partitionBy("dt").parquet(table)
         for day, record in records.items():
             if record[count_key] == 0:
                 fs.delete(spark, join_uri(table, f"dt={day.isoformat()}"))
