@@ -12,6 +12,7 @@ const text = JSON.stringify({
     A: {
       Type: 'Task',
       Resource: 'arn:aws:states:::lambda:invoke',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: ASL placeholders are literal ${Name} text
       Parameters: { FunctionName: '${GateFunctionArn}', Bucket: '${RawBucket}', Again: '${RawBucket}' },
       End: true,
     },
