@@ -321,6 +321,14 @@ def make_lines(
     )
     quantity = np.where(kind == 0, 1 + rng.poisson(qmean[line_order]), 1)
     quantity = np.where(kind == 2, 1 + (rng.random(n_lines) < 0.2), quantity)
+    # A product drawn twice for one order is one line with the summed quantity, as a shop's order system writes it;
+    # two identical lines would otherwise be indistinguishable from the injected exact-duplicate rows.
+    key = line_order.astype(np.int64) * (len(cat.skus) + 1) + sku
+    _, first, group = np.unique(key, return_index=True, return_inverse=True)
+    if len(first) < n_lines:
+        keep = np.sort(first)
+        quantity = np.bincount(group, weights=quantity).astype(np.int64)[group[keep]]
+        line_order, sku, kind = line_order[keep], sku[keep], kind[keep]
     return {
         "order": line_order,
         "sku": sku,
