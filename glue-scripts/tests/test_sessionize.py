@@ -125,7 +125,7 @@ def job_run(spark, tmp_path_factory):
 
 def test_job_counts_reconcile_and_bad_lines_are_quarantined_with_reasons(job_run):
     root, first, second, _, quarantine = job_run
-    assert (first["landed_events"], first["valid_events"], first["quarantined_events"]) == (19, 9, 9)
+    assert (first["landed_events"], first["valid_events"], first["quarantined_events"]) == (20, 9, 10)
     assert first["duplicates_removed"] == 1  # the repeated event ...0011
     assert first["quarantined_by_reason"] == {
         "bad_device": 1,
@@ -136,9 +136,10 @@ def test_job_counts_reconcile_and_bad_lines_are_quarantined_with_reasons(job_run
         "missing_anonymous_id": 1,
         "unknown_event_type": 1,
         "unsupported_schema_version": 1,
+        "wrong_type": 1,  # session_id given as a JSON number
     }
     assert sorted(q["raw_row"] for q in quarantine if q["reason"] == "malformed_json")[0] == ""
-    assert all(q["dt"] == dt.date(2024, 3, 1) for q in quarantine) and len(quarantine) == 9
+    assert all(q["dt"] == dt.date(2024, 3, 1) for q in quarantine) and len(quarantine) == 10
     assert first["deliveries_read"] == ["2024-02-29", "2024-03-01", "2024-03-02"]
     report = json.loads(Path(first["report_uri"]).read_text())
     assert report["balanced"] and report["status"] == "succeeded"
@@ -165,3 +166,23 @@ def test_job_emits_the_days_sessions_across_midnight_once(job_run):
     assert a2["customer_id"] == "C100" and a2["n_page_views"] == 1 and a2["n_product_views"] == 1
     assert all(r["dt"] == dt.date(2024, 3, 1) for r in sessions)
     assert first["sessions"] == 5 and first["events_in_sessions"] == 9
+
+
+@pytest.mark.parametrize(
+    ("line", "field"),
+    [
+        ('{"session_id": 42}', "session_id"),
+        ('{"session_id": "s", "sku": true}', "sku"),
+        ('{"quantity": "3"}', "quantity"),
+        ('{"quantity": 2.5}', "quantity"),
+        ('{"schema_version": true}', "schema_version"),
+        ('{"revenue": "9.99"}', "revenue"),
+        ('{"session_id": "s", "customer_id": null, "revenue": 9.99, "quantity": 2}', None),
+        ("not json", None),
+        ("[1, 2]", None),
+    ],
+)
+def test_json_types_are_checked_against_the_contract(line, field):
+    from clv_glue.sessionize.events import json_type_error
+
+    assert json_type_error(line) == field

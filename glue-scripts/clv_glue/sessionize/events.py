@@ -8,6 +8,9 @@ checked with explicit shapes, so a bad value never turns into a silent null.
 
 from __future__ import annotations
 
+import json
+
+import pandas as pd
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F  # noqa: N812
 from pyspark.sql.types import StringType, StructField, StructType
@@ -45,6 +48,7 @@ NON_NEGATIVE_NUMBER_SHAPE = r"^[0-9]{1,15}(\.[0-9]{1,10})?([eE][+-]?[0-9]{1,3})?
 EVENT_REASONS = (
     "oversized_event",  # serialized size over 16 KiB
     "malformed_json",  # not a JSON object (or a blank line)
+    "wrong_type",  # a field of the wrong JSON type (e.g. a number where the contract has a string)
     "unsupported_schema_version",  # schema_version is not 1
     "bad_event_id",  # not a UUID
     "unknown_event_type",
@@ -63,6 +67,57 @@ EVENT_REASONS = (
     "bad_revenue",  # purchase: number >= 0
     "bad_currency",  # checkout, purchase: a reference currency
 )
+
+
+# JSON types of the contract's fields (lambdas/shared/schemas/clickstream-event.ts). Spark reads every field
+# as a string, which would turn {"session_id": 42} into "42"; the raw line is checked for JSON types instead.
+STRING_FIELDS = (
+    "event_id",
+    "event_type",
+    "event_ts",
+    "session_id",
+    "customer_id",
+    "anonymous_id",
+    "device",
+    "country",
+    "page",
+    "sku",
+    "query",
+    "currency",
+    "order_id",
+)
+INTEGER_FIELDS = ("schema_version", "quantity")
+NUMBER_FIELDS = ("cart_value", "revenue")
+
+
+def json_type_error(line: str | None) -> str | None:
+    """The first field whose JSON type differs from the contract's (null is allowed here; presence rules apply
+    elsewhere), or None. Lines that are not a JSON object are left to the malformed_json rule."""
+    if line is None:
+        return None
+    try:
+        obj = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(obj, dict):
+        return None
+    for field in STRING_FIELDS:
+        if obj.get(field) is not None and not isinstance(obj[field], str):
+            return field
+    for field in INTEGER_FIELDS:
+        value = obj.get(field)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            return field
+    for field in NUMBER_FIELDS:
+        value = obj.get(field)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            return field
+    return None
+
+
+@F.pandas_udf(StringType())
+def _json_type_error(lines: pd.Series) -> pd.Series:
+    return lines.map(json_type_error)
 
 
 def event_schema() -> StructType:
@@ -97,6 +152,7 @@ def parse_events(lines: DataFrame, ref: ReferenceData) -> DataFrame:
     bad = {
         "oversized_event": F.octet_length("value") > MAX_EVENT_BYTES,
         "malformed_json": F.col(JSON_CORRUPT_COL).isNotNull() | is_blank(F.col("value")),
+        "wrong_type": _json_type_error(F.col("value")).isNotNull(),
         "unsupported_schema_version": F.coalesce(F.col("schema_version"), F.lit("")) != "1",
         "bad_event_id": ~F.coalesce(F.col("event_id").rlike(UUID_SHAPE), F.lit(False)),
         "unknown_event_type": ~F.coalesce(
@@ -120,4 +176,4 @@ def parse_events(lines: DataFrame, ref: ReferenceData) -> DataFrame:
         "bad_currency": money_event & ~F.coalesce(F.col("currency").isin(currencies), F.lit(False)),
     }
     checks = [(name, F.coalesce(bad[name], F.lit(False))) for name in EVENT_REASONS]
-    return tag_reasons(df, checks, terminal=2)
+    return tag_reasons(df, checks, terminal=3)
