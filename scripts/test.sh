@@ -9,8 +9,8 @@ echo "== type-check (tsc)"
 npx tsc --noEmit -p tsconfig.json
 echo "== lint (biome, ruff)"
 npx biome check .
-.venv/bin/python -m ruff check glue-scripts sagemaker datagen local/py
-.venv/bin/python -m ruff format --check glue-scripts sagemaker datagen local/py
+.venv/bin/python -m ruff check glue-scripts sagemaker datagen local/py scripts
+.venv/bin/python -m ruff format --check glue-scripts sagemaker datagen local/py scripts
 echo "== contracts in sync"
 npx tsx scripts/export-contracts.ts --check
 echo "== TypeScript tests (vitest)"

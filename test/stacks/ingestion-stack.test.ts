@@ -166,6 +166,18 @@ describe('Ingestion: Glue jobs', () => {
       .flatMap((s) => asArray(s.Resource).map((r) => JSON.stringify(r)));
     expect(resources.some((r) => r.includes('/silver/transactions*'))).toBe(true);
     expect(resources.some((r) => r.includes('/quarantine/transactions*'))).toBe(true);
+    // The customers extract (--dataset customers, the data pipeline's IngestCustomers) runs as the same job.
+    for (const prefix of [
+      '/landing/customers/*',
+      '/silver/customers*',
+      '/quarantine/customers*',
+      '/reports/reconciliation/ingest_customers/*',
+    ]) {
+      expect(
+        resources.some((r) => r.includes(prefix)),
+        prefix,
+      ).toBe(true);
+    }
     expect(resources.some((r) => r.includes('/silver/sessions'))).toBe(false);
     expect(resources.some((r) => r.includes('/landing/clickstream'))).toBe(false);
   });

@@ -40,9 +40,52 @@ describe('data pipeline ASL', () => {
       SessionizeClickstream: 'arn:aws:states:::glue:startJobRun.sync',
       BuildFeatures: 'arn:aws:states:::glue:startJobRun.sync',
     });
-    expect(asl.States.IngestTransactions?.Next).toBe('QualityAggregates');
+    expect(asl.States.IngestTransactions?.Next).toBe('HasCustomers');
     expect(asl.States.QualityAggregates?.Next).toBe('QualityGate');
-    expect(asl.States.SessionizeClickstream?.Next).toBe('BuildFeatures');
+    expect(asl.States.SessionizeClickstream?.Next).toBe('HasFeatureSnapshots');
+  });
+
+  it('ingests the customers extract with the same Glue job, between the transactions ingest and the quality checks', () => {
+    expect(asl.States.HasCustomers).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.customers', BooleanEquals: true, Next: 'IngestCustomers' }],
+      Default: 'QualityAggregates',
+    });
+    expect(asl.States.IngestTransactionsBackfill?.Next).toBe('HasCustomers');
+    const customers = asl.States.IngestCustomers;
+    expect(customers?.Resource).toBe('arn:aws:states:::glue:startJobRun.sync');
+    expect(customers?.Parameters?.JobName).toBe(asl.States.IngestTransactions?.Parameters?.JobName);
+    expect(customers?.Parameters?.Arguments).toMatchObject({ '--dataset': 'customers' });
+    expect(customers?.Next).toBe('QualityAggregates');
+  });
+
+  it('builds one snapshot per feature_snapshots item in a Map, one at a time, caught by the alerting path', () => {
+    expect(asl.States.HasFeatureSnapshots).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.feature_snapshots', IsPresent: true, Next: 'BuildFeatureSnapshots' }],
+      Default: 'BuildFeatures',
+    });
+    const map = asl.States.BuildFeatureSnapshots as State & {
+      MaxConcurrency: number;
+      ItemsPath: string;
+      ItemProcessor: { States: Record<string, State> };
+    };
+    expect(map).toMatchObject({ Type: 'Map', MaxConcurrency: 1, ItemsPath: '$.feature_snapshots' });
+    expect(map.Catch).toEqual([expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'NotifyFailure' })]);
+    const inner = map.ItemProcessor.States.BuildFeatureSnapshot;
+    expect(inner?.Resource).toBe('arn:aws:states:::glue:startJobRun.sync');
+    expect(inner?.Retry?.length).toBeGreaterThan(0);
+    expect(inner?.Parameters?.JobName).toBe(asl.States.BuildFeatures?.Parameters?.JobName);
+    // The same arguments as the single build, the cutoff and the labels flag coming from the item.
+    const fixed = (args: unknown) =>
+      Object.fromEntries(
+        Object.entries(args as Record<string, string>).filter(([k]) => k !== '--cutoff.$' && k !== '--with-labels.$'),
+      );
+    expect(fixed(inner?.Parameters?.Arguments)).toEqual(fixed(asl.States.BuildFeatures?.Parameters?.Arguments));
+    expect(inner?.Parameters?.Arguments).toMatchObject({
+      '--cutoff.$': '$.cutoff',
+      '--with-labels.$': '$.with_labels',
+    });
   });
 
   it('retries and catches every job, query and Lambda task, and the catch alerts and fails', () => {

@@ -1,0 +1,90 @@
+"""Prints the end-of-demo summary from what the local run wrote under the local root, ending with the model
+benchmark's metrics table. Usage: python scripts/demo_summary.py <local-root>"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from clv_model.bench import format_table
+
+
+def _load(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+def _one(root: Path, pattern: str) -> Path | None:
+    found = sorted(root.glob(pattern))
+    return found[-1] if found else None
+
+
+def main(root: Path) -> int:
+    lines: list[str] = []
+    manifest = root / "clv-local-raw" / "manifest.json"
+    if manifest.exists():
+        counts = _load(manifest)["counts"]
+        tx, cs = counts["transactions"], counts["clickstream"]
+        lines.append(f"generated: {tx['rows']:,} transaction rows, {cs['events']:,} clickstream events")
+    for job, label in (("ingest_transactions", "transactions"), ("sessionize_clickstream", "clickstream")):
+        rec = _one(root, f"clv-local-artifacts/reports/reconciliation/{job}/range=*/*.json")
+        if rec is None:
+            continue
+        r = _load(rec)
+        if job == "ingest_transactions":
+            lines.append(
+                f"{label}: landed {r['landed_rows']:,} = silver {r['silver_rows']:,} + quarantined "
+                f"{r['quarantined_rows']:,} + duplicates removed {r['duplicates_removed']:,} "
+                f"over {r['days']} days (balanced: {r['balanced']})"
+            )
+        else:
+            lines.append(
+                f"{label}: landed {r['landed_events']:,} = valid {r['valid_events']:,} + quarantined "
+                f"{r['quarantined_events']:,} + duplicates {r['duplicates_removed']:,}; "
+                f"{r['sessions']:,} sessions (balanced: {r['balanced']})"
+            )
+    quality = _one(root, "clv-local-artifacts/quality/*/dt=*/result.json")
+    if quality is not None:
+        summary = _load(quality)["summary"]
+        lines.append(
+            f"quality gate: {summary['status']} ({summary['passed']}/{summary['total']} expectations "
+            f"passed); report {quality.with_name('report.html')}"
+        )
+    for snap in sorted((root / "clv-local-features" / "snapshots").glob("*.json")):
+        s = _load(snap)
+        lines.append(
+            f"feature snapshot {s['snapshot_id']}: {s['row_count']:,} customers, labels {s['with_labels']}"
+        )
+    evaluation = _one(root, "clv-local-artifacts/evaluations/*/evaluation.json")
+    if evaluation is not None:
+        report = _load(evaluation)
+        rev, churn = report.get("revenue", {}), report.get("churn", {})
+        keys = ("rmse", "gini_normalized", "top_decile_capture")
+        shown = {k: rev[k] for k in keys if isinstance(rev.get(k), float)}
+        if isinstance(churn.get("auc"), float):
+            shown["churn_auc"] = churn["auc"]
+        lines.append(
+            "model evaluation (test snapshot): "
+            + ", ".join(f"{k} {v:.3f}" for k, v in shown.items())
+            + f"; model card {evaluation.with_name('model_card.md')}"
+        )
+    package = _one(root, "_local/registry/*/*.json")
+    if package is not None:
+        p = _load(package)
+        lines.append(
+            f"model registry: {p.get('ModelPackageGroupName')} version {p.get('ModelPackageVersion')} "
+            f"({p.get('ModelApprovalStatus')})"
+        )
+    bench = root / "_demo" / "model-bench" / "model-bench.json"
+    print("\n".join(lines))
+    if bench.exists():
+        print("\nmodel benchmark (generated data):")
+        print(format_table(_load(bench)))
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        print("usage: demo_summary.py <local-root>", file=sys.stderr)
+        sys.exit(2)
+    sys.exit(main(Path(sys.argv[1])))
