@@ -24,13 +24,23 @@ export function resourceParts(resource: string): { resourceType: string; resourc
   return { resourceType: 'unknown', resource };
 }
 
+/**
+ * The details field of an event type as Step Functions names it: every `<Kind>StateEntered`/`<Kind>StateExited`
+ * event shares `stateEnteredEventDetails`/`stateExitedEventDetails`; other types use `<type>EventDetails`.
+ */
+export function detailsKey(type: string): string {
+  if (type.endsWith('StateEntered')) return 'stateEnteredEventDetails';
+  if (type.endsWith('StateExited')) return 'stateExitedEventDetails';
+  return `${lowerFirst(type)}EventDetails`;
+}
+
 export class HistoryRecorder {
   readonly events: HistoryEvent[] = [];
 
   add(type: string, details: Record<string, Json> | undefined, at: number = Date.now()): void {
     const id = this.events.length + 1;
     const event: HistoryEvent = { id, previousEventId: id - 1, timestamp: new Date(at).toISOString(), type };
-    if (details !== undefined) event[`${lowerFirst(type)}EventDetails`] = details;
+    if (details !== undefined) event[detailsKey(type)] = details;
     this.events.push(event);
   }
 

@@ -3,16 +3,18 @@
 `features` (npm run bench -- features --customers N):
   1. generate a shop with datagen (N customers, --months of data from START, fixed --seed) into
      <work-dir>/data, or reuse it when its manifest.json holds the same arguments;
-  2. ingest every landing day in one Spark job (the ingest transforms of clv_glue.ingest over a glob of
-     all dt= folders: the Glue job itself takes one delivery date per run), ingest the customers
-     extract, and sessionize the whole clickstream (the transforms of clv_glue.sessionize);
+  2. run the Glue jobs' own code on the whole landing zone: the ingest_transactions job's range run
+     (clv_glue.ingest.job.run_ingest with date_from = the first delivery day, a backfill), its
+     customers run (dataset customers), and the sessionize_clickstream job's range run
+     (clv_glue.sessionize.job.run_sessionize with date_from), into <work-dir>/lake;
   3. run the features job (clv_glue.features.job.run) for --cutoff with labels, writing the snapshot
      to the local offline store.
 For each stage: wall time, input and output rows, rows per second (input rows / wall time), peak
 resident memory of this process and its children (the Spark JVM and any Python workers; /proc VmRSS
-sampled every 0.5 s) and the load average. Counts are reconciled (landed = silver + quarantined +
-duplicates removed; events in sessions = valid events; feature rows = eligible customers = rows in the
-offline store). Prints a table and writes <work-dir>/bench-features.json.
+sampled every 0.5 s) and the load average. Counts come from the jobs' reconciliation records and are
+checked against the generator's manifest and each other (landed = silver + quarantined + duplicates
+removed; events in sessions = valid events; feature rows = eligible customers = rows in the offline
+store). Prints a table and writes <work-dir>/bench-features.json.
 """
 
 from __future__ import annotations
@@ -29,8 +31,8 @@ import shutil
 import sys
 import threading
 import time
-from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -439,145 +441,133 @@ def _uri(path: Path) -> str:
     return path.resolve().as_uri()
 
 
-def _write_by_day(df, uri: str, *partition_cols: str) -> None:
-    """One file per dt partition: rows are hash-partitioned by dt before the partitioned write (a
-    plain partitionBy after the ingest's shuffle would write one small file per task and day)."""
-    df.repartition("dt").write.mode("overwrite").partitionBy(*partition_cols).parquet(uri)
+_DELIVERY_DAY = re.compile(r"/dt=([0-9]{4}-[0-9]{2}-[0-9]{2})/")
 
 
-def ingest_transactions_stage(spark, opts, run_id: str, ingest_date: dt.date, stage: StageResult) -> None:
-    """All delivery days in one pass: the ingest transforms over landing/transactions/dt=*."""
-    from clv_glue.common.contracts import load_layout, load_reference_data
-    from clv_glue.ingest.landing import read_landing_csv
-    from clv_glue.ingest.transactions import assert_reconciled, ingest_transactions
-
-    raw = read_landing_csv(spark, _uri(opts.data_dir / "landing" / "transactions") + "/dt=*")
-    result = ingest_transactions(
-        raw,
-        load_layout("generic"),
-        load_reference_data(),
-        salt=BENCH_SALT,
-        run_id=run_id,
-        ingest_date=ingest_date,
-        outlier_percentile=OUTLIER_PERCENTILE,
-        reference_amounts=None,  # one pass over all days: the whole history is the outlier reference
-        reference_days=0,
+def delivery_range(manifest: dict[str, Any], prefix: str) -> tuple[dt.date, dt.date]:
+    """First and last delivery day (dt= folder) of the manifest's files under `prefix`."""
+    days = sorted(
+        m.group(1)
+        for f in manifest["files"]
+        if f["path"].startswith(prefix) and (m := _DELIVERY_DAY.search(f["path"]))
     )
-    try:
-        assert_reconciled(result.record)
-        _write_by_day(result.silver, _uri(opts.lake_dir / "silver" / "transactions"), "dt", "ingest_dt")
-        result.quarantine.write.mode("overwrite").parquet(_uri(opts.lake_dir / "quarantine" / "transactions"))
-    finally:
-        result.unpersist()
-    rec = result.record
+    if not days:
+        raise ValueError(f"the generator manifest lists no {prefix}dt=<day>/ file")
+    return dt.date.fromisoformat(days[0]), dt.date.fromisoformat(days[-1])
+
+
+def job_locations(opts: FeaturesBenchOptions) -> dict[str, str]:
+    """The roots the Glue jobs take: the generated landing zone and the benchmark's lake."""
+    return {
+        "landing_uri": _uri(opts.data_dir / "landing"),
+        "silver_uri": _uri(opts.lake_dir / "silver"),
+        "quarantine_uri": _uri(opts.lake_dir / "quarantine"),
+        "reports_uri": _uri(opts.lake_dir / "reports"),
+    }
+
+
+def day_records(opts: FeaturesBenchOptions, job: str, run_id: str, days: int) -> list[dict[str, Any]]:
+    """The per-delivery-day reconciliation records a range run wrote
+    (<lake>/reports/reconciliation/<job>/dt=<day>/<run_id>.json); `days` is the count its total lists."""
+    folder = opts.lake_dir / "reports" / "reconciliation" / job
+    paths = sorted(folder.glob(f"dt=*/{run_id}.json"))
+    if len(paths) != days:
+        raise RuntimeError(
+            f"{job}: {len(paths)} per-day records {folder}/dt=*/{run_id}.json, "
+            f"the run's total lists {days} days"
+        )
+    return [json.loads(p.read_text(encoding="utf-8")) for p in paths]
+
+
+def _sum_counts(counts: Iterable[dict[str, int]]) -> dict[str, int]:
+    total: Counter[str] = Counter()
+    for c in counts:
+        total.update(c)
+    return dict(sorted(total.items()))
+
+
+def ingest_transactions_stage(
+    spark, opts, run_id: str, manifest: dict[str, Any], stage: StageResult
+) -> dt.date:
+    """The ingest_transactions job's range run (a backfill) over every delivery day of the data;
+    returns its last day. Counts: the run's total record and its per-day records."""
+    from clv_glue.ingest.job import IngestOptions, run_ingest
+
+    first, last = delivery_range(manifest, "landing/transactions/")
+    total = run_ingest(
+        spark,
+        IngestOptions(
+            date=last,
+            date_from=first,
+            **job_locations(opts),
+            run_id=run_id,
+            salt=BENCH_SALT,
+            outlier_percentile=OUTLIER_PERCENTILE,
+        ),
+    )
+    days = day_records(opts, "ingest_transactions", run_id, total["days"])
+    caps = [r["outlier_cap_gbp"] for r in days if r["outlier_cap_gbp"] is not None]
+    stage.input_rows, stage.output_rows = total["landed_rows"], total["silver_rows"]
+    stage.detail = {
+        **{
+            k: total[k]
+            for k in (
+                "date_from", "date", "days", "days_missing", "landed_rows", "silver_rows",
+                "quarantined_rows", "duplicates_removed",
+            )
+        },
+        "quarantined_by_reason": _sum_counts(r["quarantined_by_reason"] for r in days),
+        **{k: sum(r[k] for r in days) for k in ("cancellation_rows", "return_rows", "outliers_capped")},
+        "outlier_cap_gbp_min_max": [min(caps), max(caps)] if caps else None,
+        "amount_gbp": round(sum(r["amount_gbp"] for r in days), 2),
+        "source_files": sum(len(r["source_files"]) for r in days),
+        "silver_days": len({d for r in days for d in r["silver_rows_by_dt"]}),
+        "report_uri": total["report_uri"],
+    }  # fmt: skip
+    return last
+
+
+def ingest_customers_stage(spark, opts, run_id: str, date: dt.date, stage: StageResult) -> None:
+    """The ingest_transactions job's customers run (--dataset customers) for `date`."""
+    from clv_glue.ingest.job import IngestOptions, run_ingest
+
+    rec = run_ingest(
+        spark,
+        IngestOptions(date=date, dataset="customers", **job_locations(opts), run_id=run_id, salt=BENCH_SALT),
+    )
     stage.input_rows, stage.output_rows = rec["landed_rows"], rec["silver_rows"]
     stage.detail = {
         k: rec[k]
         for k in (
             "landed_rows", "silver_rows", "quarantined_rows", "quarantined_by_reason", "duplicates_removed",
-            "cancellation_rows", "return_rows", "outliers_capped", "outlier_cap_gbp", "amount_gbp",
+            "report_uri",
         )
     }  # fmt: skip
-    stage.detail["source_files"] = len(rec["source_files"])
-    stage.detail["silver_days"] = len(rec["silver_rows_by_dt"])
 
 
-def ingest_customers_stage(spark, opts, run_id: str, ingest_date: dt.date, stage: StageResult) -> None:
-    from clv_glue.common.quality import check_balance
-    from clv_glue.ingest.customers import ingest_customers
-    from clv_glue.ingest.landing import read_landing_csv
+def sessionize_stage(spark, opts, run_id: str, manifest: dict[str, Any], stage: StageResult) -> None:
+    """The sessionize_clickstream job's range run over every clickstream delivery day. Counts: the
+    run's total record; quarantine reasons and events in sessions summed over its per-day records."""
+    from clv_glue.sessionize.job import SessionizeOptions, run_sessionize
 
-    raw = read_landing_csv(spark, _uri(opts.data_dir / "landing" / "customers"))
-    result = ingest_customers(raw, salt=BENCH_SALT, run_id=run_id, ingest_date=ingest_date)
-    try:
-        check_balance(
-            result.record,
-            total_key="landed_rows",
-            part_keys=("silver_rows", "quarantined_rows", "duplicates_removed"),
-        )
-        result.silver.write.mode("overwrite").parquet(_uri(opts.lake_dir / "silver" / "customers"))
-        result.quarantine.write.mode("overwrite").parquet(_uri(opts.lake_dir / "quarantine" / "customers"))
-    finally:
-        result.unpersist()
-    rec = result.record
-    stage.input_rows, stage.output_rows = rec["landed_rows"], rec["silver_rows"]
-    stage.detail = {
-        k: rec[k]
-        for k in (
-            "landed_rows",
-            "silver_rows",
-            "quarantined_rows",
-            "quarantined_by_reason",
-            "duplicates_removed",
-        )
-    }
-
-
-def sessionize_stage(spark, opts, run_id: str, stage: StageResult) -> None:
-    """The whole clickstream in one pass: parse and validate every line, drop repeated event ids,
-    sessionize the valid events, write sessions by start day (clv_glue.sessionize transforms)."""
-    from pyspark.sql import functions as F  # noqa: N812
-
-    from clv_glue.common.contracts import load_reference_data
-    from clv_glue.common.quality import check_balance
-    from clv_glue.sessionize.events import parse_events
-    from clv_glue.sessionize.job import RECONCILE_PARTS, tag_duplicates
-    from clv_glue.sessionize.sessions import SESSION_COLUMNS, sessionize
-
-    # Partition discovery turns the dt= folders into the delivery day, as read_event_lines does per day.
-    lines = (
-        spark.read.text(_uri(opts.data_dir / "landing" / "clickstream"))
-        .select("value", F.col("dt").cast("date").alias("delivery_dt"))
-        .withColumn("source_file", F.input_file_name())
+    first, last = delivery_range(manifest, "landing/clickstream/")
+    total = run_sessionize(
+        spark, SessionizeOptions(date=last, date_from=first, **job_locations(opts), run_id=run_id)
     )
-    tagged = tag_duplicates(parse_events(lines, load_reference_data())).persist()
-    try:
-        by_reason: dict[str, int] = defaultdict(int)
-        landed = valid = duplicates = 0
-        for r in tagged.groupBy("reason", "is_duplicate").count().collect():
-            landed += r["count"]
-            if r["reason"] is not None:
-                by_reason[r["reason"]] += r["count"]
-            elif r["is_duplicate"]:
-                duplicates += r["count"]
-            else:
-                valid += r["count"]
-        record = {
-            "landed_events": landed,
-            "valid_events": valid,
-            "quarantined_events": sum(by_reason.values()),
-            "quarantined_by_reason": dict(sorted(by_reason.items())),
-            "duplicates_removed": duplicates,
-        }
-        check_balance(record, total_key="landed_events", part_keys=RECONCILE_PARTS)
-        events = tagged.where(F.col("reason").isNull() & ~F.col("is_duplicate")).select(
-            "event_id",
-            "event_type",
-            F.col("event_ts_parsed").alias("event_ts"),
-            "session_id",
-            "customer_id",
-            "anonymous_id",
-            "device",
-            "country",
-        )
-        sessions = sessionize(events).select(*SESSION_COLUMNS, F.to_date("session_start").alias("dt"))
-        sessions_uri = _uri(opts.lake_dir / "silver" / "sessions")
-        _write_by_day(sessions, sessions_uri, "dt")
-        tagged.where(F.col("reason").isNotNull()).select(
-            F.lit("clickstream").alias("dataset"),
-            "reason",
-            F.col("value").alias("raw_row"),
-            "source_file",
-            F.lit(run_id).alias("ingest_run_id"),
-        ).write.mode("overwrite").parquet(_uri(opts.lake_dir / "quarantine" / "clickstream"))
-    finally:
-        tagged.unpersist()
-    totals = spark.read.parquet(sessions_uri).agg(F.count(F.lit(1)).alias("n"), F.sum("n_events").alias("e"))
-    row = totals.first()
-    record["sessions"] = int(row["n"])
-    record["events_in_sessions"] = int(row["e"] or 0)
-    stage.input_rows, stage.output_rows = landed, record["sessions"]
-    stage.detail = record
+    days = day_records(opts, "sessionize_clickstream", run_id, total["days"])
+    stage.input_rows, stage.output_rows = total["landed_events"], total["sessions"]
+    stage.detail = {
+        **{
+            k: total[k]
+            for k in (
+                "date_from", "date", "days", "days_missing", "landed_events", "valid_events",
+                "quarantined_events", "duplicates_removed", "sessions",
+            )
+        },
+        "quarantined_by_reason": _sum_counts(r["quarantined_by_reason"] for r in days),
+        "events_in_sessions": sum(r["events_in_sessions"] for r in days),
+        "report_uri": total["report_uri"],
+    }  # fmt: skip
 
 
 def features_stage(spark, opts, run_id: str, stage: StageResult, silver_rows: int) -> dict[str, Any]:
@@ -682,13 +672,12 @@ def run_pipeline(spark, opts: FeaturesBenchOptions, manifest: dict[str, Any], sa
 def _run_stages(spark, opts: FeaturesBenchOptions, manifest: dict[str, Any], sampler: RssSampler,
                 results: list[StageResult], on_stage=None) -> dict[str, Any]:  # fmt: skip
     run_id = f"bench-features-{opts.customers}"
-    ingest_date = opts.end - dt.timedelta(days=1)  # the last delivery day stands for the one-pass run
     with measure("ingest_transactions", sampler, results, on_stage) as stage:
-        ingest_transactions_stage(spark, opts, run_id, ingest_date, stage)
+        last_day = ingest_transactions_stage(spark, opts, run_id, manifest, stage)
     with measure("ingest_customers", sampler, results, on_stage) as stage:
-        ingest_customers_stage(spark, opts, run_id, ingest_date, stage)
+        ingest_customers_stage(spark, opts, run_id, last_day, stage)
     with measure("sessionize", sampler, results, on_stage) as stage:
-        sessionize_stage(spark, opts, run_id, stage)
+        sessionize_stage(spark, opts, run_id, manifest, stage)
     by_name = {s.name: s for s in results}
     silver_rows = sum(
         by_name[n].output_rows for n in ("ingest_transactions", "ingest_customers", "sessionize")

@@ -12,6 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HistoryEvent } from '../../local/history.js';
 import type { Json } from '../../local/integrations/types.js';
 import { type LocalRunResult, runLocal } from '../../local/runner.js';
 
@@ -73,16 +74,15 @@ async function runThrough(input: Json): Promise<LocalRunResult> {
   });
 }
 
+/** The state a *StateEntered event enters (its details are its one *EventDetails field, whatever the key). */
+function enteredName(e: HistoryEvent): string {
+  const key = Object.keys(e).find((k) => k.endsWith('EventDetails'));
+  return (key === undefined ? undefined : (e[key] as { name?: string }).name) ?? '';
+}
+
 /** The states entered, in order, Map iterations included. */
 function entered(result: LocalRunResult): string[] {
-  return result.history
-    .filter((e) => e.type.endsWith('StateEntered'))
-    .map((e) => {
-      const details = (e as unknown as Record<string, { name: string }>)[
-        `${e.type.charAt(0).toLowerCase()}${e.type.slice(1)}EventDetails`
-      ];
-      return details?.name ?? '';
-    });
+  return result.history.filter((e) => e.type.endsWith('StateEntered')).map(enteredName);
 }
 
 /** The Arguments of every Glue TaskScheduled event, by state, in order. */
@@ -90,7 +90,7 @@ function glueCalls(result: LocalRunResult): { state: string; args: Record<string
   const calls: { state: string; args: Record<string, string> }[] = [];
   let state = '';
   for (const e of result.history) {
-    if (e.type === 'TaskStateEntered') state = (e.taskStateEnteredEventDetails as { name: string }).name;
+    if (e.type === 'TaskStateEntered') state = enteredName(e);
     if (e.type === 'TaskScheduled') {
       const d = e.taskScheduledEventDetails as { resource: string; parameters: string };
       if (d.resource.startsWith('startJobRun')) {

@@ -144,7 +144,7 @@ describe('data pipeline, backfill of a generated shop on the local runtime', () 
     expect(run.status).toBe('SUCCEEDED');
     const entered = run.history
       .filter((e) => e.type === 'TaskStateEntered')
-      .map((e) => (e.taskStateEnteredEventDetails as { name: string }).name);
+      .map((e) => (e.stateEnteredEventDetails as { name: string }).name);
     expect(entered).toEqual([
       'IngestTransactionsBackfill',
       'QualityAggregates',

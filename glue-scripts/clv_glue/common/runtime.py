@@ -101,6 +101,9 @@ def start_job(app_name: str, args: Mapping[str, Any]) -> JobContext:
             .config("spark.driver.memory", os.environ.get(SPARK_DRIVER_MEMORY_ENV, "2g"))
             .config("spark.ui.enabled", "false")
             .config("spark.sql.shuffle.partitions", "8")
+            # List folders on the driver: above 32 paths (a backfill reads one dt= folder per day)
+            # Spark lists them with a distributed job, one task per folder, slow in local mode.
+            .config("spark.sql.sources.parallelPartitionDiscovery.threshold", "100000")
             .getOrCreate()
         )
         spark.sparkContext.setLogLevel("WARN")
