@@ -25,6 +25,8 @@ esac
 rm -rf "$CLV_LOCAL_ROOT"
 out="$CLV_LOCAL_ROOT/_demo"
 mkdir -p "$out"
+# In-process Lambda handlers log JSON to stdout: keep the demo's output to the progress lines and warnings.
+export POWERTOOLS_LOG_LEVEL="${POWERTOOLS_LOG_LEVEL:-WARN}" POWERTOOLS_METRICS_DISABLED="${POWERTOOLS_METRICS_DISABLED:-true}"
 clv() { npx tsx local/cli/clv.ts "$@"; }
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 started=$SECONDS
