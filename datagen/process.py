@@ -321,8 +321,8 @@ def make_lines(
     )
     quantity = np.where(kind == 0, 1 + rng.poisson(qmean[line_order]), 1)
     quantity = np.where(kind == 2, 1 + (rng.random(n_lines) < 0.2), quantity)
-    # A product drawn twice for one order is one line with the summed quantity, as a shop's order system writes it;
-    # two identical lines would otherwise be indistinguishable from the injected exact-duplicate rows.
+    # A product drawn twice for one order is one line with the summed quantity, as an order system writes
+    # it; two identical lines would otherwise be indistinguishable from the injected exact-duplicate rows.
     key = line_order.astype(np.int64) * (len(cat.skus) + 1) + sku
     _, first, group = np.unique(key, return_index=True, return_inverse=True)
     if len(first) < n_lines:

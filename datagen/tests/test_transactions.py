@@ -79,8 +79,8 @@ def test_missing_customer_duplicates_outliers_late(sample):
     guest_invoices = {r[0] for r in missing}
     orders = {r[0] for r in rows if not r[0].startswith("C") and int(r[4]) > 0}
     assert _close(len(guest_invoices) / len(orders), rates["missing_customer"], 0.2)
-    # exact duplicate lines are exactly the injected ones (a product drawn twice for an order is one line), so the
-    # ingest job's duplicate count reconciles with the manifest
+    # exact duplicate lines are exactly the injected ones (a product drawn twice for an order is one
+    # line), so the ingest job's duplicate count reconciles with the manifest
     counts = Counter(tuple(r) for r in rows)
     extra = sum(c - 1 for c in counts.values())
     assert extra == tx["duplicate_rows"] > 0
