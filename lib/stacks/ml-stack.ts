@@ -1,5 +1,6 @@
 import { Duration, Stack, TimeZone } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
@@ -12,7 +13,7 @@ import { xgboostImageUri } from '../constructs/ml/xgboost-image.js';
 import { AslStateMachine } from '../constructs/orchestration/asl-state-machine.js';
 import { acknowledgeNag } from '../constructs/security/acknowledge.js';
 import { nagBucketArn, nagResource, prefixStatement } from '../constructs/security/s3-prefix-access.js';
-import { lakeTable } from '../contracts/lake-tables.js';
+import { type LakeTable, lakeTable } from '../contracts/lake-tables.js';
 import { sqlQuerySubstitution } from '../contracts/sql-queries.js';
 import type { LakeRefs, LakeSource, PlatformStackProps } from './platform-stack-props.js';
 
@@ -75,6 +76,56 @@ export class MlStack extends Stack {
     }
   }
 
+  /**
+   * What Athena queries over one lake table need: the workgroup, the table's catalog entries, the table's objects
+   * and the results prefix. `readsResults`: the state machine itself reads the result rows (GetQueryResults).
+   */
+  private athenaStatements(
+    lake: LakeRefs,
+    table: LakeTable,
+    tableBucket: s3.IBucket,
+    readSid: string,
+    readsResults: boolean,
+  ): iam.PolicyStatement[] {
+    return [
+      new iam.PolicyStatement({
+        sid: 'AthenaQuery',
+        actions: [
+          'athena:StartQueryExecution',
+          'athena:GetQueryExecution',
+          ...(readsResults ? ['athena:GetQueryResults'] : []),
+          'athena:StopQueryExecution',
+          'athena:GetWorkGroup',
+        ],
+        resources: [this.formatArn({ service: 'athena', resource: 'workgroup', resourceName: lake.workGroupName })],
+      }),
+      new iam.PolicyStatement({
+        sid: 'AthenaCatalog',
+        actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartitions'],
+        resources: [
+          this.formatArn({ service: 'glue', resource: 'catalog' }),
+          this.formatArn({ service: 'glue', resource: 'database', resourceName: lake.databaseName }),
+          this.formatArn({ service: 'glue', resource: 'table', resourceName: `${lake.databaseName}/${table.name}` }),
+        ],
+      }),
+      new iam.PolicyStatement({
+        sid: 'AthenaBuckets',
+        actions: ['s3:GetBucketLocation', 's3:ListBucket'],
+        resources: [tableBucket.bucketArn, lake.athenaResultsBucket.bucketArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'AthenaResults',
+        actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+        resources: [lake.athenaResultsBucket.arnForObjects(`${ATHENA_RESULTS_PREFIX}*`)],
+      }),
+      new iam.PolicyStatement({
+        sid: readSid,
+        actions: ['s3:GetObject'],
+        resources: [tableBucket.arnForObjects(`${table.prefix}/*`)],
+      }),
+    ];
+  }
+
   private buildDataPipeline(
     props: MlStackProps,
     lake: LakeRefs,
@@ -130,40 +181,7 @@ export class MlStack extends Stack {
           jobArn(pipeline.buildFeaturesJobName),
         ],
       }),
-      new iam.PolicyStatement({
-        sid: 'AthenaQuery',
-        actions: [
-          'athena:StartQueryExecution',
-          'athena:GetQueryExecution',
-          'athena:StopQueryExecution',
-          'athena:GetWorkGroup',
-        ],
-        resources: [this.formatArn({ service: 'athena', resource: 'workgroup', resourceName: lake.workGroupName })],
-      }),
-      new iam.PolicyStatement({
-        sid: 'AthenaCatalog',
-        actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartitions'],
-        resources: [
-          this.formatArn({ service: 'glue', resource: 'catalog' }),
-          this.formatArn({ service: 'glue', resource: 'database', resourceName: lake.databaseName }),
-          this.formatArn({ service: 'glue', resource: 'table', resourceName: `${lake.databaseName}/${silver.name}` }),
-        ],
-      }),
-      new iam.PolicyStatement({
-        sid: 'AthenaBuckets',
-        actions: ['s3:GetBucketLocation', 's3:ListBucket'],
-        resources: [lake.curatedBucket.bucketArn, lake.athenaResultsBucket.bucketArn],
-      }),
-      new iam.PolicyStatement({
-        sid: 'AthenaResults',
-        actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
-        resources: [lake.athenaResultsBucket.arnForObjects(`${ATHENA_RESULTS_PREFIX}*`)],
-      }),
-      new iam.PolicyStatement({
-        sid: 'AthenaReadsSilverTransactions',
-        actions: ['s3:GetObject'],
-        resources: [lake.curatedBucket.arnForObjects(`${silver.prefix}/*`)],
-      }),
+      ...this.athenaStatements(lake, silver, lake.curatedBucket, 'AthenaReadsSilverTransactions', false),
       new iam.PolicyStatement({
         sid: 'PlatformKey',
         actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
@@ -361,41 +379,7 @@ export class MlStack extends Stack {
         actions: ['sagemaker:CreateModelPackage'],
         resources: [sagemakerArn('model-package-group', this.modelPackageGroupName), modelPackages],
       }),
-      new iam.PolicyStatement({
-        sid: 'AthenaQuery',
-        actions: [
-          'athena:StartQueryExecution',
-          'athena:GetQueryExecution',
-          'athena:GetQueryResults',
-          'athena:StopQueryExecution',
-          'athena:GetWorkGroup',
-        ],
-        resources: [this.formatArn({ service: 'athena', resource: 'workgroup', resourceName: lake.workGroupName })],
-      }),
-      new iam.PolicyStatement({
-        sid: 'AthenaCatalog',
-        actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartitions'],
-        resources: [
-          this.formatArn({ service: 'glue', resource: 'catalog' }),
-          this.formatArn({ service: 'glue', resource: 'database', resourceName: lake.databaseName }),
-          this.formatArn({ service: 'glue', resource: 'table', resourceName: `${lake.databaseName}/${offline.name}` }),
-        ],
-      }),
-      new iam.PolicyStatement({
-        sid: 'AthenaBuckets',
-        actions: ['s3:GetBucketLocation', 's3:ListBucket'],
-        resources: [lake.featuresBucket.bucketArn, lake.athenaResultsBucket.bucketArn],
-      }),
-      new iam.PolicyStatement({
-        sid: 'AthenaResults',
-        actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
-        resources: [lake.athenaResultsBucket.arnForObjects(`${ATHENA_RESULTS_PREFIX}*`)],
-      }),
-      new iam.PolicyStatement({
-        sid: 'AthenaReadsOfflineStore',
-        actions: ['s3:GetObject'],
-        resources: [lake.featuresBucket.arnForObjects(`${offline.prefix}/*`)],
-      }),
+      ...this.athenaStatements(lake, offline, lake.featuresBucket, 'AthenaReadsOfflineStore', true),
       new iam.PolicyStatement({
         sid: 'PlatformKey',
         actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
