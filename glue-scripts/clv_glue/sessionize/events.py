@@ -20,25 +20,6 @@ from clv_glue.common.quality import is_blank, require_utc_session, tag_reasons
 
 MAX_EVENT_BYTES = 16 * 1024
 DEVICES = ("desktop", "mobile", "tablet")
-EVENT_FIELDS = (
-    "schema_version",
-    "event_id",
-    "event_type",
-    "event_ts",
-    "session_id",
-    "customer_id",
-    "anonymous_id",
-    "device",
-    "country",
-    "page",
-    "sku",
-    "query",
-    "quantity",
-    "cart_value",
-    "currency",
-    "order_id",
-    "revenue",
-)
 JSON_CORRUPT_COL = "_clv_corrupt_json"
 UUID_SHAPE = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 ISO_UTC_SHAPE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?Z$"
@@ -71,23 +52,29 @@ EVENT_REASONS = (
 
 # JSON types of the contract's fields (lambdas/shared/schemas/clickstream-event.ts). Spark reads every field
 # as a string, which would turn {"session_id": 42} into "42"; the raw line is checked for JSON types instead.
-STRING_FIELDS = (
-    "event_id",
-    "event_type",
-    "event_ts",
-    "session_id",
-    "customer_id",
-    "anonymous_id",
-    "device",
-    "country",
-    "page",
-    "sku",
-    "query",
-    "currency",
-    "order_id",
-)
-INTEGER_FIELDS = ("schema_version", "quantity")
-NUMBER_FIELDS = ("cart_value", "revenue")
+FIELD_TYPES: dict[str, str] = {
+    "schema_version": "integer",
+    "event_id": "string",
+    "event_type": "string",
+    "event_ts": "string",
+    "session_id": "string",
+    "customer_id": "string",
+    "anonymous_id": "string",
+    "device": "string",
+    "country": "string",
+    "page": "string",
+    "sku": "string",
+    "query": "string",
+    "quantity": "integer",
+    "cart_value": "number",
+    "currency": "string",
+    "order_id": "string",
+    "revenue": "number",
+}
+EVENT_FIELDS = tuple(FIELD_TYPES)
+STRING_FIELDS = tuple(f for f, t in FIELD_TYPES.items() if t == "string")
+INTEGER_FIELDS = tuple(f for f, t in FIELD_TYPES.items() if t == "integer")
+NUMBER_FIELDS = tuple(f for f, t in FIELD_TYPES.items() if t == "number")
 
 
 def json_type_error(line: str | None) -> str | None:

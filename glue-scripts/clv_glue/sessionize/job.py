@@ -56,6 +56,20 @@ class SessionizeOptions:
             raise ValueError(f"--run-id must be non-empty and without '/', got {self.run_id!r}")
 
 
+def valid_events(tagged: DataFrame) -> DataFrame:
+    """The events that passed every check and are not duplicates, in the columns sessionization reads."""
+    return tagged.where(F.col("reason").isNull() & ~F.col("is_duplicate")).select(
+        "event_id",
+        "event_type",
+        F.col("event_ts_parsed").alias("event_ts"),
+        "session_id",
+        "customer_id",
+        "anonymous_id",
+        "device",
+        "country",
+    )
+
+
 def read_event_lines(spark: SparkSession, landing_uri: str, date: dt.date) -> tuple[DataFrame, list[str]]:
     """Raw lines of dt=D (required) and dt=D-1 / dt=D+1 (if present) with delivery_dt and source_file."""
     frames, days = [], []
@@ -112,16 +126,7 @@ def _run(spark: SparkSession, opts: SessionizeOptions, tagged: DataFrame, days: 
             duplicates += r["count"]
         else:
             valid += r["count"]
-    events = tagged.where(F.col("reason").isNull() & ~F.col("is_duplicate")).select(
-        "event_id",
-        "event_type",
-        F.col("event_ts_parsed").alias("event_ts"),
-        "session_id",
-        "customer_id",
-        "anonymous_id",
-        "device",
-        "country",
-    )
+    events = valid_events(tagged)
     sessions = (
         sessionize(events, gap_seconds=int(round(opts.gap_minutes * 60)))
         .where(F.to_date("session_start") == F.lit(opts.date))
@@ -235,16 +240,7 @@ def run_sessionize_range(spark: SparkSession, opts: SessionizeOptions) -> dict[s
     try:
         in_range = F.col("delivery_dt").between(F.lit(first), F.lit(last))
         counts = tagged.where(in_range).groupBy("delivery_dt", "reason", "is_duplicate").count().collect()
-        events = tagged.where(F.col("reason").isNull() & ~F.col("is_duplicate")).select(
-            "event_id",
-            "event_type",
-            F.col("event_ts_parsed").alias("event_ts"),
-            "session_id",
-            "customer_id",
-            "anonymous_id",
-            "device",
-            "country",
-        )
+        events = valid_events(tagged)
         start_day = F.to_date("session_start")
         sessions = (
             sessionize(events, gap_seconds=int(round(opts.gap_minutes * 60)))
