@@ -9,14 +9,15 @@ import sys
 
 from clv_local.storage import resolve as resolve_uri
 
-from datagen.params import MALFORMED_KINDS
+from datagen.params import MALFORMED_KINDS, Process
 from datagen.process import MAX_HORIZON_DAYS, SCENARIOS, Context, add_months
 from datagen.reference import load_reference
 
 MAX_CUSTOMERS = 10_000_000
 USAGE = (
     "usage: python -m datagen generate --customers N --start YYYY-MM-DD --months M --seed S --out URI "
-    "[--scenario NAME] [--scenario-start DATE] [--truth-horizon-days D] [--clickstream-share F] [--workers W]"
+    "[--scenario NAME] [--scenario-start DATE] [--truth-horizon-days D] [--clickstream-share F] "
+    "[--crm-extract-months N] [--workers W]"
 )
 MAX_MONTHS = 120
 
@@ -62,6 +63,7 @@ def parse_options(argv: list[str]):
     ap.add_argument("--scenario-start")
     ap.add_argument("--truth-horizon-days")
     ap.add_argument("--clickstream-share")
+    ap.add_argument("--crm-extract-months")
     ap.add_argument("--workers")
     a = ap.parse_args(argv)
     customers = _int("--customers", a.customers, 1, MAX_CUSTOMERS)
@@ -90,8 +92,6 @@ def parse_options(argv: list[str]):
         else _int("--truth-horizon-days", a.truth_horizon_days, 1, MAX_HORIZON_DAYS)
     )
     if a.clickstream_share is None:
-        from datagen.params import Process
-
         share = Process().default_clickstream_share
     else:
         try:
@@ -100,8 +100,15 @@ def parse_options(argv: list[str]):
             share = -1.0
         if not 0.0 <= share <= 1.0:
             raise ArgError(f"--clickstream-share must be a number from 0 to 1 (got {a.clickstream_share!r})")
+    crm_months = (
+        Process().crm_extract_months
+        if a.crm_extract_months is None
+        else _int("--crm-extract-months", a.crm_extract_months, 1, MAX_MONTHS)
+    )
     workers = min(2, os.cpu_count() or 1) if a.workers is None else _int("--workers", a.workers, 1, 64)
-    return Options(customers, start, months, seed, out, a.out, a.scenario, sstart, horizon, share, workers)
+    return Options(
+        customers, start, months, seed, out, a.out, a.scenario, sstart, horizon, share, workers, crm_months
+    )
 
 
 def make_context(opts) -> Context:
@@ -115,6 +122,7 @@ def make_context(opts) -> Context:
         truth_horizon_days=opts.truth_horizon_days,
         clickstream_share=opts.clickstream_share,
         ref=load_reference(),
+        p=Process(crm_extract_months=opts.crm_extract_months),
     )
 
 
@@ -126,7 +134,8 @@ def summary(result: dict, out_uri: str) -> str:
         f"datagen: wrote {out_uri} ({rt['output_bytes'] / 2**20:.1f} MiB) in {rt['seconds']:.1f} s "
         f"(simulate {rt['seconds_phase1']:.1f} s, assemble and compress {rt['seconds_phase2']:.1f} s)",
         f"  files: {c['files']['transactions']} transaction ({c['files']['transactions_late']} late), "
-        f"{c['files']['clickstream']} clickstream, customers, manifest" + (", truth" if "truth" in c else ""),
+        f"{c['files']['clickstream']} clickstream, {c['files']['customers']} CRM extracts, manifest"
+        + (", truth" if "truth" in c else ""),
         f"  customers: {c['customers']:,} ({c['customers_with_purchases']:,} with purchases)",
         f"  transactions: {tx['rows']:,} rows, {tx['invoices']:,} invoices; "
         f"cancellations {tx['cancellation_rows']:,}, returns {tx['return_rows']:,}, "

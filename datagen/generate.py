@@ -4,7 +4,8 @@ Phase 1 (parallel over chunks): each chunk of CHUNK_CUSTOMERS customers is simul
 formatted; the lines are sorted by (delivery slot, time) and spilled to one binary file per chunk and
 kind ([keys][line offsets][text]); only the line index where each slot starts comes back. Phase 2
 (parallel over days): each day's file is assembled from that day's slice of every chunk's spill file
-(read with pread, no memory mapping), merged by time, gzip-compressed and written.
+(read with pread, no memory mapping), merged by time, gzip-compressed and written; each dated CRM
+extract is concatenated from its byte range of every chunk's CRM spill file the same way.
 Memory is bounded by one chunk (phase 1) and one day (phase 2), not by --customers.
 """
 
@@ -35,14 +36,15 @@ from datagen.formats import (
     join,
     text_bytes,
 )
-from datagen.params import CHUNK_CUSTOMERS
+from datagen.params import CHUNK_CUSTOMERS, Process
 from datagen.process import Context, ground_truth, simulate_customers
 from datagen.transactions import CUSTOMER_COLUMNS, CUSTOMER_ID_BASE, TRANSACTION_COLUMNS, build_chunk
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: dated CRM extracts landing/customers/dt=YYYY-MM-DD/customers.csv.gz
 # Rough uncompressed bytes per customer (two years), used to refuse runs that would fill the disk.
 EST_TX_BYTES = 1_500
 EST_EV_BYTES = 17_000
+EST_CRM_BYTES = 130  # one CRM row; the first extract is part of EST_TX_BYTES
 EST_GZIP_RATIO = 0.2
 TRUTH_COLUMNS = (
     "customer_id", "expected_revenue", "probability_alive", "expected_purchases",
@@ -68,11 +70,13 @@ class Options:
     truth_horizon_days: int
     clickstream_share: float
     workers: int
+    crm_extract_months: int = Process.crm_extract_months
 
 
-def estimate_bytes(customers: int, months: int, share: float) -> tuple[int, int]:
+def estimate_bytes(customers: int, months: int, share: float, crm_extracts: int = 1) -> tuple[int, int]:
     """(spill bytes, output bytes) a run needs at most, roughly."""
     raw = customers * (EST_TX_BYTES + EST_EV_BYTES * share) * max(months, 1) / 24
+    raw += customers * EST_CRM_BYTES * (crm_extracts - 1)
     return int(raw * 1.1), int(raw * EST_GZIP_RATIO)
 
 
@@ -98,7 +102,11 @@ def _phase1(chunk: int) -> dict:
     ctx = _CTX
     cust = simulate_customers(ctx, chunk)
     tx = build_chunk(ctx, chunk, cust)
-    (_SPILL / f"crm_{chunk:05d}.csv").write_bytes(text_bytes(tx.pop("crm_text")))
+    crm, crm_offsets = tx.pop("crm_text"), [0]
+    with open(_SPILL / f"crm_{chunk:05d}.csv", "wb") as f:
+        for lo, rows in zip(np.cumsum(tx["crm_rows"]) - tx["crm_rows"], tx["crm_rows"], strict=True):
+            crm_offsets.append(crm_offsets[-1] + f.write(text_bytes(crm.slice(int(lo), int(rows)))))
+    del crm
     tx_offsets = _spill("tx", chunk, tx.pop("tx_text"), tx["tx_slot"], tx["tx_key"], 2 * ctx.n_days)
     ev = build_events(ctx, chunk, cust, tx)
     out = {
@@ -106,7 +114,9 @@ def _phase1(chunk: int) -> dict:
         "ev_offsets": _spill("ev", chunk, ev.pop("ev_text"), ev["ev_slot"], ev["ev_key"], ctx.n_days),
         "tx_counts": tx["counts"],
         "ev_counts": ev["counts"],
-        "loyalty": tx["loyalty_counts"],
+        "crm_offsets": np.array(crm_offsets, dtype=np.int64),  # byte range of each extract in the spill
+        "crm_rows": tx["crm_rows"],
+        "crm_loyalty": tx["crm_loyalty_counts"],
         "customers": cust["n"],
         "buyers": int((~cust["never"]).sum()),
         "drift_channel_customers": int((cust["channel"] == ctx.drift_channel).sum()),
@@ -204,19 +214,44 @@ def _sum(dicts: list[dict]) -> dict:
     return out
 
 
-def _concat(root: Path, rel: str, header: str, prefix: str, n_chunks: int) -> dict:
+def _concat(
+    root: Path, rel: str, header: str, prefix: str, n_chunks: int, ranges: list[np.ndarray] | None = None
+) -> dict:
+    """One gzip file from every chunk's spill file (`ranges`: only bytes ranges[c][0]..ranges[c][1] of
+    chunk c's), streamed: one chunk's text in memory at a time."""
     path = root / rel
     path.parent.mkdir(parents=True, exist_ok=True)
     g = GzipStream(path)
     g.write(header.encode())
     rows = 0
     for c in range(n_chunks):
-        data = (_SPILL / f"{prefix}_{c:05d}.csv").read_bytes()
+        spill = _SPILL / f"{prefix}_{c:05d}.csv"
+        if ranges is None:
+            data = spill.read_bytes()
+        else:
+            lo, hi = int(ranges[c][0]), int(ranges[c][1])
+            fd = os.open(spill, os.O_RDONLY)
+            try:
+                data = os.pread(fd, hi - lo, lo)
+            finally:
+                os.close(fd)
         rows += data.count(b"\n")
         g.write(data)
     g.close()
     blob = path.read_bytes()
     return {"path": rel, "rows": rows, "bytes": len(blob), "sha256": hashlib.sha256(blob).hexdigest()}
+
+
+def crm_path(date: dt.date) -> str:
+    return f"landing/customers/dt={date.isoformat()}/customers.csv.gz"
+
+
+def _crm_extract(args: tuple) -> dict:
+    """The CRM extract k: its byte range of every chunk's CRM spill file, concatenated."""
+    k, crm_off, root = args
+    ranges = [off[k : k + 2] for off in crm_off]
+    header = ",".join(CUSTOMER_COLUMNS) + "\n"
+    return _concat(root, crm_path(_CTX.crm_dates[k]), header, "crm", _CTX.n_chunks, ranges)
 
 
 def run(opts: Options, ctx: Context) -> dict:
@@ -226,7 +261,9 @@ def run(opts: Options, ctx: Context) -> dict:
     t_start = time.perf_counter()
     root = opts.out
     root.mkdir(parents=True, exist_ok=True)
-    spill_need, out_need = estimate_bytes(opts.customers, opts.months, opts.clickstream_share)
+    spill_need, out_need = estimate_bytes(
+        opts.customers, opts.months, opts.clickstream_share, len(ctx.crm_dates)
+    )
     free = shutil.disk_usage(root).free
     if spill_need + out_need > 0.9 * free:
         raise RuntimeError(
@@ -257,22 +294,17 @@ def run(opts: Options, ctx: Context) -> dict:
         tx_off = [pp["tx_offsets"] for pp in parts]
         ev_off = [pp["ev_offsets"] for pp in parts]
         jobs = [(d, tx_off, ev_off, root) for d in range(ctx.n_days)]
+        crm_off = [pp["crm_offsets"] for pp in parts]
+        crm_jobs = [(k, crm_off, root) for k in range(len(ctx.crm_dates))]
         if workers == 1:
             day_files = [_phase2(j) for j in jobs]
+            crm_files = [_crm_extract(j) for j in crm_jobs]
         else:
             with mp_ctx.Pool(workers) as pool:
                 day_files = pool.map(_phase2, jobs, chunksize=4)
+                crm_files = pool.map(_crm_extract, crm_jobs, chunksize=1)
         _close_all()
-        files = [f for fs in day_files for f in fs]
-        files.append(
-            _concat(
-                root,
-                "landing/customers/customers.csv.gz",
-                ",".join(CUSTOMER_COLUMNS) + "\n",
-                "crm",
-                ctx.n_chunks,
-            )
-        )
+        files = [f for fs in day_files for f in fs] + crm_files
         if ctx.truth_horizon_days:
             files.append(
                 _concat(
@@ -302,11 +334,25 @@ def run(opts: Options, ctx: Context) -> dict:
 def build_manifest(opts: Options, ctx: Context, parts: list[dict], files: list[dict]) -> dict:
     tx = _sum([pp["tx_counts"] for pp in parts])
     ev = _sum([pp["ev_counts"] for pp in parts])
-    loyalty = np.sum([pp["loyalty"] for pp in parts], axis=0)
+    crm_rows = np.sum([pp["crm_rows"] for pp in parts], axis=0)
+    crm_loyalty = np.sum([pp["crm_loyalty"] for pp in parts], axis=0)  # (extract, status)
+
+    def by_loyalty(k: int) -> dict:
+        return {s: int(v) for s, v in zip(ctx.ref.loyalty_statuses, crm_loyalty[k], strict=True)}
+
+    crm_extracts = [
+        {
+            "dt": d.isoformat(),
+            "path": crm_path(d),
+            "rows": int(crm_rows[k]),
+            "customers_by_loyalty": by_loyalty(k),
+        }
+        for k, d in enumerate(ctx.crm_dates)
+    ]
     counts = {
         "customers": int(sum(pp["customers"] for pp in parts)),
         "customers_with_purchases": int(sum(pp["buyers"] for pp in parts)),
-        "customers_by_loyalty": {s: int(v) for s, v in zip(ctx.ref.loyalty_statuses, loyalty, strict=True)},
+        "customers_by_loyalty": by_loyalty(-1),  # the last extract, dated the period end
         "drift_channel_customers": int(sum(pp["drift_channel_customers"] for pp in parts)),
         "transactions": tx,
         "clickstream": ev,
@@ -314,6 +360,7 @@ def build_manifest(opts: Options, ctx: Context, parts: list[dict], files: list[d
             "transactions": sum(1 for f in files if f["path"].startswith("landing/transactions/")),
             "transactions_late": sum(1 for f in files if f["path"].endswith("_late.csv.gz")),
             "clickstream": sum(1 for f in files if f["path"].startswith("landing/clickstream/")),
+            "customers": sum(1 for f in files if f["path"].startswith("landing/customers/")),
         },
     }
     if ctx.truth_horizon_days:
@@ -334,6 +381,7 @@ def build_manifest(opts: Options, ctx: Context, parts: list[dict], files: list[d
             "scenario_start": opts.scenario_start.isoformat(),
             "truth_horizon_days": opts.truth_horizon_days or None,
             "clickstream_share": opts.clickstream_share,
+            "crm_extract_months": opts.crm_extract_months,
         },
         "period": {"start": ctx.start.isoformat(), "end_exclusive": ctx.end.isoformat(), "days": ctx.n_days},
         "chunk_customers": CHUNK_CUSTOMERS,
@@ -347,5 +395,6 @@ def build_manifest(opts: Options, ctx: Context, parts: list[dict], files: list[d
         "mess_rates": ctx.mess.as_dict(),
         "compression": {"codec": CODEC, "level": GZIP_LEVEL, "level_clickstream": GZIP_LEVEL_EVENTS},
         "counts": counts,
+        "crm_extracts": crm_extracts,
         "files": files,
     }

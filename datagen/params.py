@@ -59,7 +59,8 @@ class Process:
         1.6, 1.5, 1.4, 1.4, 1.3, 1.3, 1.4, 1.6, 1.7, 1.5, 1.0, 0.5,
     )  # fmt: skip
     # --- CRM ------------------------------------------------------------------------------------
-    loyalty_thresholds: tuple[int, ...] = (3, 8)  # purchases in the period for loyalty level 1, 2, ...
+    loyalty_thresholds: tuple[int, ...] = (3, 8)  # purchases before the extract date: level 1, 2, ...
+    crm_extract_months: int = 6  # dated CRM extracts every N months, and one at the end
     # --- clickstream ----------------------------------------------------------------------------
     browse_sessions_per_order: float = 1.2  # extra non-purchase sessions per order (Poisson)
     browse_sessions_base: float = 0.5  # ... plus this many per tracked customer
@@ -80,6 +81,11 @@ class Process:
     drift_spend_basket: float = 1.3  # ... and beta_i x 1.3
     pipeline_bug_sku_share: float = 0.35  # pipeline-bug: rows with an alphanumeric product id ...
     pipeline_bug_null_share: float = 0.2  # ... and rows with an empty country
+
+    def __post_init__(self) -> None:
+        m = self.crm_extract_months
+        if isinstance(m, bool) or not isinstance(m, int) or m < 1:
+            raise ValueError(f"Process.crm_extract_months must be a positive integer (got {m!r})")
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -40,13 +40,24 @@ def add_months(d: dt.date, months: int) -> dt.date:
     return dt.date(d.year + y, m + 1, 1) if d.day == 1 else _clamp_day(d.year + y, m + 1, d.day)
 
 
+def crm_extract_dates(start: dt.date, end: dt.date, every_months: int) -> list[dt.date]:
+    """Dates of the CRM extracts: start + k x every_months months (k >= 1) before the exclusive end, then
+    the end itself. The extract dated D is the CRM's state at D 00:00 UTC."""
+    dates = []
+    k = 1
+    while (d := add_months(start, k * every_months)) < end:
+        dates.append(d)
+        k += 1
+    return [*dates, end]
+
+
 def _clamp_day(y: int, m: int, day: int) -> dt.date:
     for dd in range(day, 27, -1):
         try:
             return dt.date(y, m, dd)
         except ValueError:
             continue
-    return dt.date(y, m, 28)
+    return dt.date(y, m, min(day, 28))  # a day up to the 28th exists in every month
 
 
 def seasonal_intensity(start: dt.date, n_days: int, p: Process) -> np.ndarray:
@@ -143,6 +154,8 @@ class Context:
     def __post_init__(self) -> None:
         self.end = add_months(self.start, self.months)  # exclusive
         self.n_days = (self.end - self.start).days
+        self.crm_dates = crm_extract_dates(self.start, self.end, self.p.crm_extract_months)
+        self.crm_days = np.array([(d - self.start).days for d in self.crm_dates], dtype=np.int64)
         self.scenario_day = (self.scenario_start - self.start).days
         total = self.n_days + MAX_HORIZON_DAYS
         self.intensity = seasonal_intensity(self.start, total, self.p)

@@ -1,4 +1,4 @@
-"""Transactional landing rows and the CRM extract of one chunk, with the documented mess."""
+"""Transactional landing rows and the dated CRM extracts of one chunk, with the documented mess."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ def _guests(ctx: Context, rng: np.random.Generator, n_orders: int) -> dict:
 
 def build_chunk(ctx: Context, chunk: int, cust: dict) -> dict:
     """Rows of one chunk: formatted CSV lines with their delivery slot and sort key, counts,
-    the CRM lines, and the period orders (for the clickstream)."""
+    the CRM lines of every extract date, and the period orders (for the clickstream)."""
     E, S, p, m, cat = ctx.n_days, ctx.scenario_day, ctx.p, ctx.mess, ctx.catalogue
     n = cust["n"]
     rng_l, rng_m = rng_for(ctx.seed, STREAM_LINES, chunk), rng_for(ctx.seed, STREAM_MESS, chunk)
@@ -198,26 +198,28 @@ def build_chunk(ctx: Context, chunk: int, cust: dict) -> dict:
         "rows_by_currency": {c: int(rep[cur == i].sum()) for i, c in enumerate(ctx.currencies)},
     }
 
-    # CRM extract
-    purchases = np.bincount(o_cust[o_cust < n], minlength=n)
+    # CRM extracts, one per date D of ctx.crm_days (as day index): the customers who signed up before D, with
+    # the loyalty status of their orders before D 00:00 UTC; the last one (D = the period end) sees them all.
+    # purchases[i, k]: orders of customer i before extract k's date; crm_cust[k]: its customers, in order
+    K = len(ctx.crm_days)
+    own = o_cust < n
+    seen_from = np.searchsorted(ctx.crm_days, o_day[own], side="right")  # first extract that sees the order
+    purchases = np.bincount(o_cust[own] * K + seen_from, minlength=n * K).reshape(n, K).cumsum(axis=1)
     loyalty = np.searchsorted(np.asarray(p.loyalty_thresholds), purchases, side="right")
+    crm_cust = [np.flatnonzero(cust["signup_day"] < d) for d in ctx.crm_days]
+    crm_loyalty = [loyalty[c, k] for k, c in enumerate(crm_cust)]
     signup_date = pc.cast(
         pa.array((ctx.start_epoch_s // DAY + cust["signup_day"]).astype(np.int32), pa.date32()), pa.string()
     )
-    crm = join(
-        [
-            cid,
-            signup_date,
-            strings(ctx.countries, cust["country"]),
-            strings(ctx.channels, cust["channel"]),
-            strings(ctx.ref.loyalty_statuses, loyalty),
-            pii["email"],
-            pii["name"],
-            pii["address"],
-        ],
+    head = join(
+        [cid, signup_date, strings(ctx.countries, cust["country"]), strings(ctx.channels, cust["channel"])],
         ",",
     )
-    crm = join([crm, pa.scalar("\n")])
+    tail = join([pii["email"], pii["name"], pii["address"]], ",")
+    rc_crm = pa.array(np.concatenate(crm_cust))
+    status = strings(ctx.ref.loyalty_statuses, np.concatenate(crm_loyalty))
+    crm = join([head.take(rc_crm), ",", status, ",", tail.take(rc_crm), "\n"])
+    n_status = len(ctx.ref.loyalty_statuses)
     o_rev_cents = np.bincount(
         li_o,
         weights=np.round(cat.price_pennies[lines["sku"]] / ctx.fx[attrs["currency"][o_cust[li_o]]])
@@ -229,8 +231,9 @@ def build_chunk(ctx: Context, chunk: int, cust: dict) -> dict:
         "tx_slot": slot,
         "tx_key": key,
         "counts": counts,
-        "crm_text": crm,
-        "loyalty_counts": np.bincount(loyalty, minlength=len(ctx.ref.loyalty_statuses)),
+        "crm_text": crm,  # the extracts one after the other, in date order
+        "crm_rows": np.array([len(c) for c in crm_cust], dtype=np.int64),
+        "crm_loyalty_counts": np.stack([np.bincount(lo, minlength=n_status) for lo in crm_loyalty]),
         "orders": {
             "cust": o_cust,
             "s": o_s,

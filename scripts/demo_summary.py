@@ -53,7 +53,8 @@ def main(root: Path) -> int:
     for snap in sorted((root / "clv-local-features" / "snapshots").glob("*.json")):
         s = _load(snap)
         lines.append(
-            f"feature snapshot {s['snapshot_id']}: {s['row_count']:,} customers, labels {s['with_labels']}"
+            f"feature snapshot {s['snapshot_id']}: {s['row_count']:,} customers, labels {s['with_labels']}, "
+            f"CRM extract {s.get('customers_as_of') or 'none'}"
         )
     evaluation = _one(root, "clv-local-artifacts/evaluations/*/evaluation.json")
     if evaluation is not None:

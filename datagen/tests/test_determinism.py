@@ -16,23 +16,27 @@ def _digest(root):
 
 def test_byte_identical_across_runs_and_workers(tmp_path, sample):
     a, b = tmp_path / "a", tmp_path / "b"
-    args = ("--months", "3", "--truth-horizon-days", "90")
+    args = ("--months", "3", "--truth-horizon-days", "90", "--crm-extract-months", "1")
     generate(a, *args)
     from datagen.cli import make_context, parse_options
     from datagen.generate import run
 
     opts = parse_options(["--customers", "2000", "--start", "2023-01-01", "--months", "3", "--seed", "11",
-                          "--out", str(b), "--workers", "2", "--truth-horizon-days", "90"])  # fmt: skip
+                          "--out", str(b), "--workers", "2", "--truth-horizon-days", "90",
+                          "--crm-extract-months", "1"])  # fmt: skip
     run(opts, make_context(opts))
     da, db = _digest(a), _digest(b)
     assert da == db and len(da) > 150
+    assert [k for k in da if k.startswith("landing/customers/")] == [
+        f"landing/customers/dt=2023-0{m}-01/customers.csv.gz" for m in (2, 3, 4)
+    ]
     assert not (a / ".datagen-spill").exists()
 
 
 def test_different_seed_differs(tmp_path):
     generate(tmp_path / "a", "--months", "1", "--seed", "12")
     generate(tmp_path / "b", "--months", "1", "--seed", "13")
-    f = "landing/customers/customers.csv.gz"
+    f = "landing/customers/dt=2023-02-01/customers.csv.gz"
     assert (tmp_path / "a" / f).read_bytes() != (tmp_path / "b" / f).read_bytes()
 
 

@@ -24,7 +24,7 @@ def _rows(out: Path) -> list[tuple[str, list[str]]]:
 
 def test_drift_channel(tmp_path):
     generate(tmp_path, "--scenario", "drift-channel", "--scenario-start", START)
-    _, customers = read_csv_gz(tmp_path / "landing" / "customers" / "customers.csv.gz")
+    _, customers = read_csv_gz(tmp_path / "landing" / "customers" / "dt=2024-01-01" / "customers.csv.gz")
     drift = REF.drift_channels[0]
     before = [c for c in customers if c[1] < START]
     after = [c for c in customers if c[1] >= START]
@@ -83,6 +83,8 @@ GOOD = ["generate", "--customers", "10", "--start", "2023-01-01", "--months", "1
         ({"--scenario-start": "2024-06-01"}, "--scenario-start must be a date from 2023-01-01 to 2023-01-31"),
         ({"--truth-horizon-days": "0"}, "--truth-horizon-days must be an integer from 1 to 730"),
         ({"--clickstream-share": "1.5"}, "--clickstream-share must be a number from 0 to 1"),
+        ({"--crm-extract-months": "0"}, "--crm-extract-months must be an integer from 1 to 120"),
+        ({"--crm-extract-months": "six"}, "--crm-extract-months must be an integer"),
         ({"--out": "gs://bucket/x"}, "--out: unsupported URI scheme"),
         ({"--out": "s3:///x"}, "--out: s3 URI 's3:///x' has an invalid bucket name"),
     ],

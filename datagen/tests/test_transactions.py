@@ -9,6 +9,7 @@ from datagen.tests.conftest import read_csv_gz
 REF = load_reference()
 TS = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
 PRICE = re.compile(r"^\d+\.\d{2}$")
+FINAL_CRM = "landing/customers/dt=2024-01-01/customers.csv.gz"  # the extract dated the period end
 COLUMNS = ["invoice_id", "customer_id", "invoice_ts", "sku", "quantity", "unit_price", "currency", "country",
            "channel", "email", "name"]  # fmt: skip
 
@@ -49,7 +50,7 @@ def test_manifest_reconciles_with_files(sample):
         len(rows) for p, (_, rows) in sample["tx_files"].items() if p.name.endswith("_late.csv.gz")
     )
     assert late_rows == tx["rows_late"] > 0
-    customers = files["landing/customers/customers.csv.gz"]["rows"]
+    customers = files[FINAL_CRM]["rows"]
     assert customers == m["counts"]["customers"] == 2000
 
 
@@ -113,7 +114,7 @@ def test_currencies_gift_cards_and_non_product(sample):
 
 
 def test_customers_extract(sample):
-    header, rows = read_csv_gz(sample["out"] / "landing" / "customers" / "customers.csv.gz")
+    header, rows = read_csv_gz(sample["out"] / FINAL_CRM)
     assert header == ["customer_id", "signup_date", "country", "acquisition_channel", "loyalty_status",
                       "email", "name", "address"]  # fmt: skip
     ids = [r[0] for r in rows]
@@ -129,5 +130,12 @@ def test_customers_extract(sample):
             c = crm[t[1]]
             assert (t[7], t[8], t[9], t[10]) == (c[2], c[3], c[5], c[6])
             assert t[2][:10] >= c[1], "no purchase before signup"
-    loyalty = sample["manifest"]["counts"]["customers_by_loyalty"]
+    m = sample["manifest"]
+    loyalty = m["counts"]["customers_by_loyalty"]
     assert loyalty == dict(Counter(r[4] for r in rows))
+    # extracts every 6 months (the default) and one at the period end, which holds every customer
+    assert [(e["dt"], e["path"]) for e in m["crm_extracts"]] == [
+        ("2023-07-01", "landing/customers/dt=2023-07-01/customers.csv.gz"),
+        ("2024-01-01", FINAL_CRM),
+    ]
+    assert m["crm_extracts"][-1]["customers_by_loyalty"] == loyalty

@@ -5,8 +5,8 @@
      <work-dir>/data, or reuse it when its manifest.json holds the same arguments;
   2. run the Glue jobs' own code on the whole landing zone: the ingest_transactions job's range run
      (clv_glue.ingest.job.run_ingest with date_from = the first delivery day, a backfill), its
-     customers run (dataset customers), and the sessionize_clickstream job's range run
-     (clv_glue.sessionize.job.run_sessionize with date_from), into <work-dir>/lake;
+     customers range run (dataset customers: every dated CRM extract), and the sessionize_clickstream
+     job's range run (clv_glue.sessionize.job.run_sessionize with date_from), into <work-dir>/lake;
   3. run the features job (clv_glue.features.job.run) for --cutoff with labels, writing the snapshot
      to the local offline store.
 For each stage: wall time, input and output rows, rows per second (input rows / wall time), peak
@@ -527,21 +527,34 @@ def ingest_transactions_stage(
     return last
 
 
-def ingest_customers_stage(spark, opts, run_id: str, date: dt.date, stage: StageResult) -> None:
-    """The ingest_transactions job's customers run (--dataset customers) for `date`."""
+def ingest_customers_stage(spark, opts, run_id: str, manifest: dict[str, Any], stage: StageResult) -> None:
+    """The ingest_transactions job's customers range run (--dataset customers --date-from) over every
+    dated CRM extract of the data. Counts: the run's total record and its per-extract records."""
     from clv_glue.ingest.job import IngestOptions, run_ingest
 
-    rec = run_ingest(
+    first, last = delivery_range(manifest, "landing/customers/")
+    total = run_ingest(
         spark,
-        IngestOptions(date=date, dataset="customers", **job_locations(opts), run_id=run_id, salt=BENCH_SALT),
+        IngestOptions(
+            date=last,
+            date_from=first,
+            dataset="customers",
+            **job_locations(opts),
+            run_id=run_id,
+            salt=BENCH_SALT,
+        ),
     )
-    stage.input_rows, stage.output_rows = rec["landed_rows"], rec["silver_rows"]
+    extracts = day_records(opts, "ingest_customers", run_id, total["days"])
+    stage.input_rows, stage.output_rows = total["landed_rows"], total["silver_rows"]
     stage.detail = {
-        k: rec[k]
-        for k in (
-            "landed_rows", "silver_rows", "quarantined_rows", "quarantined_by_reason", "duplicates_removed",
-            "report_uri",
-        )
+        **{
+            k: total[k]
+            for k in (
+                "extract_dates", "landed_rows", "silver_rows", "quarantined_rows", "duplicates_removed",
+                "report_uri",
+            )
+        },
+        "quarantined_by_reason": _sum_counts(r["quarantined_by_reason"] for r in extracts),
     }  # fmt: skip
 
 
@@ -592,6 +605,7 @@ def features_stage(spark, opts, run_id: str, stage: StageResult, silver_rows: in
     stage.detail = {
         "cutoff": opts.cutoff.isoformat(),
         "observed_until": record.observed_until,
+        "customers_as_of": record.customers_as_of,
         "snapshot_id": record.snapshot_id,
         "offline_store_data_uri": record.offline_store_data_uri,
         "input": "silver transactions + customers + sessions (the job prunes dt < cutoff + 365 days)",
@@ -673,9 +687,9 @@ def _run_stages(spark, opts: FeaturesBenchOptions, manifest: dict[str, Any], sam
                 results: list[StageResult], on_stage=None) -> dict[str, Any]:  # fmt: skip
     run_id = f"bench-features-{opts.customers}"
     with measure("ingest_transactions", sampler, results, on_stage) as stage:
-        last_day = ingest_transactions_stage(spark, opts, run_id, manifest, stage)
+        ingest_transactions_stage(spark, opts, run_id, manifest, stage)
     with measure("ingest_customers", sampler, results, on_stage) as stage:
-        ingest_customers_stage(spark, opts, run_id, last_day, stage)
+        ingest_customers_stage(spark, opts, run_id, manifest, stage)
     with measure("sessionize", sampler, results, on_stage) as stage:
         sessionize_stage(spark, opts, run_id, manifest, stage)
     by_name = {s.name: s for s in results}

@@ -208,3 +208,82 @@ def test_sessionize_range_gives_per_day_what_the_daily_runs_give(spark, tmp_path
     )
     again = run_sessionize(spark, sessionize_opts(range_root, "2024-03-03", "bf2", date_from="2024-03-01"))
     assert sessions(range_root) == sessions(daily_root) and again["sessions"] == total["sessions"]
+
+
+def _event(n: int, when: str, anon: str) -> str:
+    return json.dumps(
+        {
+            "schema_version": 1,
+            "event_id": f"00000000-0000-4000-8000-{n:012d}",
+            "event_type": "page_view",
+            "event_ts": f"{when}Z",
+            "session_id": f"s-{anon}",
+            "customer_id": None,
+            "anonymous_id": anon,
+            "device": "mobile",
+            "country": "United Kingdom",
+            "page": "/",
+        }
+    )
+
+
+def _land_events(root: Path, day: str, lines: list[str]) -> None:
+    folder = root / "landing" / "clickstream" / f"dt={day}"
+    folder.mkdir(parents=True)
+    with gzip.open(folder / f"events_{day}.jsonl.gz", "wb") as fh:
+        fh.write(("\n".join(lines) + "\n").encode())
+
+
+# No delivery for 2024-02-29 or 2024-03-03. The 03-01 delivery brings a session that started on 02-29 at
+# 23:50; the 03-02 delivery brings, after a 23:50 event, one at 03-03 00:45 (55 minutes later: a new session
+# that starts on 03-03).
+BOUNDARY_DELIVERIES = {
+    "2024-03-01": [
+        _event(1, "2024-02-29T23:50:00.000", "P"),
+        _event(2, "2024-03-01T00:05:00.000", "P"),
+        _event(3, "2024-03-01T12:00:00.000", "Q"),
+    ],
+    "2024-03-02": [
+        _event(4, "2024-03-02T23:50:00.000", "R"),
+        _event(5, "2024-03-03T00:45:00.000", "R"),
+    ],
+}
+
+
+def test_sessions_of_undelivered_days_are_written_by_the_run_that_brought_their_first_event(spark, tmp_path):
+    daily_root, range_root = tmp_path / "daily", tmp_path / "range"
+    for root in (daily_root, range_root):
+        for day, lines in BOUNDARY_DELIVERIES.items():
+            _land_events(root, day, lines)
+    daily = {d: run_sessionize(spark, sessionize_opts(daily_root, d, "daily")) for d in BOUNDARY_DELIVERIES}
+    total = run_sessionize(spark, sessionize_opts(range_root, "2024-03-02", "bf", date_from="2024-03-01"))
+
+    def by_dt(root: Path) -> dict[str, list[int]]:
+        out: dict[str, list[int]] = {}
+        for r in spark.read.parquet(str(root / "silver" / "sessions")).collect():
+            out.setdefault(str(r["dt"]), []).append(r["n_events"])
+        return {k: sorted(v) for k, v in sorted(out.items())}
+
+    expected = {"2024-02-29": [2], "2024-03-01": [1], "2024-03-02": [1], "2024-03-03": [1]}
+    assert by_dt(daily_root) == by_dt(range_root) == expected
+    # No event is lost: every valid event is in a session some run wrote.
+    assert sum(r["events_in_sessions"] for r in daily.values()) == sum(
+        r["valid_events"] for r in daily.values()
+    )
+    assert total["valid_events"] == 5
+    assert daily["2024-03-01"]["sessions_of_undelivered_days"] == {"2024-02-29": 1}
+    assert daily["2024-03-02"]["sessions_of_undelivered_days"] == {"2024-03-03": 1}
+    ranged = json.loads(
+        (range_root / "reports/reconciliation/sessionize_clickstream/dt=2024-03-01/bf.json").read_text()
+    )
+    assert ranged["sessions_of_undelivered_days"] == {"2024-02-29": 1}
+    assert (ranged["sessions"], ranged["events_in_sessions"]) == (2, 3)
+
+    # A late 02-29 delivery: its own run now owns the 02-29 session (reading 03-01 as context), and a rerun
+    # of 03-01 leaves that partition to it.
+    _land_events(daily_root, "2024-02-29", [_event(6, "2024-02-29T08:00:00.000", "S")])
+    late = run_sessionize(spark, sessionize_opts(daily_root, "2024-02-29", "late"))
+    rerun = run_sessionize(spark, sessionize_opts(daily_root, "2024-03-01", "rerun"))
+    assert (late["sessions"], late["events_in_sessions"]) == (2, 3)
+    assert rerun["sessions_of_undelivered_days"] == {} and rerun["sessions"] == 1
+    assert by_dt(daily_root)["2024-02-29"] == [1, 2]

@@ -11,7 +11,7 @@ import datetime as dt
 
 import pytest
 from clv_glue.features import build_features, contract
-from clv_glue.features.build import LabelWindowNotObservedError
+from clv_glue.features.build import LabelWindowNotObservedError, extract_date_as_of
 from pyspark.sql import types as T  # noqa: N812
 
 CUTOFF = dt.date(2024, 1, 1)
@@ -41,6 +41,7 @@ CUST_SCHEMA = T.StructType(
         T.StructField("country", T.StringType()),
         T.StructField("acquisition_channel", T.StringType()),
         T.StructField("loyalty_status", T.StringType()),
+        T.StructField("dt", T.DateType()),  # the CRM extract's date (silver customers partition)
     ]
 )
 SESS_SCHEMA = T.StructType(
@@ -121,11 +122,22 @@ FUTURE = [
         "A12", "A", ts(2024, 12, 31, 0, 0, 0), "P1", 1, 500.0
     ),  # cutoff + 365d: first instant after the window
 ]
+EXTRACT_AT_CUTOFF = dt.date(2024, 1, 1)  # the CRM's state at the cutoff: the one the features use
 CUSTOMERS = [
-    ("A", dt.date(2023, 1, 1), "Germany", "email", "gold"),
-    ("B", dt.date(2023, 1, 1), "", None, "silver"),
-    ("C", dt.date(2023, 1, 1), "United Kingdom", "organic", "none"),
-    ("X", dt.date(2023, 1, 1), "Spain", "social", "none"),
+    ("A", dt.date(2023, 1, 1), "Germany", "email", "gold", EXTRACT_AT_CUTOFF),
+    ("B", dt.date(2023, 1, 1), "", None, "silver", EXTRACT_AT_CUTOFF),
+    ("C", dt.date(2023, 1, 1), "United Kingdom", "organic", "none", EXTRACT_AT_CUTOFF),
+    ("X", dt.date(2023, 1, 1), "Spain", "social", "none", EXTRACT_AT_CUTOFF),
+]
+# An older extract (superseded: D was in the CRM then, not at the cutoff) and a later one (the future).
+OLDER_EXTRACT = [
+    ("A", dt.date(2023, 1, 1), "Germany", "email", "none", dt.date(2023, 6, 1)),
+    ("D", dt.date(2023, 1, 1), "Italy", "social", "silver", dt.date(2023, 6, 1)),
+]
+LATER_EXTRACT = [
+    ("A", dt.date(2023, 1, 1), "Austria", "referral", "platinum", dt.date(2024, 1, 2)),
+    ("B", dt.date(2023, 1, 1), "Belgium", "email", "gold", dt.date(2024, 1, 2)),
+    ("D", dt.date(2023, 1, 1), "Italy", "social", "gold", dt.date(2024, 1, 2)),
 ]
 SESSIONS = [
     ("s1", "A", ts(2023, 12, 30, 10), ts(2023, 12, 30, 10, 1, 40), 100.0, 9, 5, 2, 1),
@@ -147,7 +159,9 @@ def frames(spark):
     return {
         "full": spark.createDataFrame(HISTORY + AT_CUTOFF + FUTURE, TX_SCHEMA),
         "no_cutoff_rows": spark.createDataFrame(HISTORY + FUTURE, TX_SCHEMA),
-        "customers": spark.createDataFrame(CUSTOMERS, CUST_SCHEMA),
+        "customers": spark.createDataFrame(OLDER_EXTRACT + CUSTOMERS + LATER_EXTRACT, CUST_SCHEMA),
+        "customers_at_cutoff": spark.createDataFrame(CUSTOMERS, CUST_SCHEMA),
+        "customers_later_only": spark.createDataFrame(LATER_EXTRACT, CUST_SCHEMA),
         "sessions": spark.createDataFrame(SESSIONS, SESS_SCHEMA),
     }
 
@@ -314,6 +328,38 @@ def test_attributes(labelled, bare):
         "unknown",
         "unknown",
     )
+
+
+def test_attributes_come_from_the_extract_at_the_cutoff_never_a_later_one(frames, labelled):
+    """Leakage test for the CRM: the extract dated after the cutoff (today's loyalty status, say) and the
+    superseded older one change no feature; with only later extracts the attributes are unknown."""
+    only_at_cutoff = build_features(
+        frames["full"],
+        frames["customers_at_cutoff"],
+        frames["sessions"],
+        CUTOFF,
+        with_labels=True,
+        observed_until=OBSERVED,
+    )
+    assert _collect(only_at_cutoff) == labelled[1]
+    assert extract_date_as_of(frames["customers"], CUTOFF) == EXTRACT_AT_CUTOFF
+    assert extract_date_as_of(frames["customers"], dt.date(2023, 12, 31)) == dt.date(2023, 6, 1)
+    assert extract_date_as_of(frames["customers_later_only"], CUTOFF) is None
+    later_only = _collect(
+        build_features(frames["full"], frames["customers_later_only"], None, CUTOFF, with_labels=False)
+    )
+    a = later_only["A"]
+    assert (a["country"], a["acquisition_channel"], a["loyalty_status"]) == (
+        "United Kingdom",
+        "unknown",
+        "unknown",
+    )
+
+
+def test_customers_without_an_extract_date_are_refused(spark, frames):
+    undated = frames["customers_at_cutoff"].drop("dt")
+    with pytest.raises(ValueError, match=r"customers.*dt"):
+        build_features(frames["full"], undated, None, CUTOFF, with_labels=False)
 
 
 def test_missing_sessions_and_customers_give_null_behaviour(bare):

@@ -63,7 +63,10 @@ def test_smoke_run_reconciles(spark, tmp_path):
     # of such a row count once).
     missing = tx["detail"]["quarantined_by_reason"]["missing_customer_id"]
     assert 0 < missing <= manifest["counts"]["transactions"]["missing_customer_rows"]
-    assert stages["ingest_customers"]["output_rows"] == manifest["counts"]["customers"] == 200
+    extracts = manifest["crm_extracts"]
+    assert stages["ingest_customers"]["detail"]["extract_dates"] == [e["dt"] for e in extracts]
+    assert stages["ingest_customers"]["output_rows"] == sum(e["rows"] for e in extracts)
+    assert extracts[-1]["rows"] == manifest["counts"]["customers"] == 200
     events = stages["sessionize"]["detail"]
     assert events["landed_events"] == manifest["counts"]["clickstream"]["events"]
     assert events["events_in_sessions"] == events["valid_events"] > 0
@@ -74,6 +77,8 @@ def test_smoke_run_reconciles(spark, tmp_path):
     assert features["output_rows"] == report["reconciliation"]["offline_store_rows"]
     assert report["reconciliation"]["snapshot"]["cutoff_date"] == "2023-03-01"
     assert features["detail"]["observed_until"] == "2024-03-01"
+    # Extracts are dated 2023-07-01, 2024-01-01 and 2024-03-01: none holds the CRM at the 2023-03-01 cutoff.
+    assert features["detail"]["customers_as_of"] is None
     for stage in report["stages"]:
         memory = stage["peak_memory_mib"]
         assert stage["seconds"] > 0 and stage["peak_rss_mib"] == memory["rss"] >= memory["anon"] > 0

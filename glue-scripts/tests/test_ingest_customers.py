@@ -1,4 +1,5 @@
-"""Customers extract -> silver customers (PII hashed), quarantine and reconciliation."""
+"""Customers extracts (dated full CRM snapshots) -> silver customers/dt=<extract date> (PII hashed),
+quarantine and reconciliation; a range ingests every extract dated in it."""
 
 from __future__ import annotations
 
@@ -7,32 +8,48 @@ import gzip
 import json
 from pathlib import Path
 
+import pytest
 from clv_glue.common.pii import hmac_sha256_hex
 from clv_glue.ingest.job import IngestOptions, run_ingest
+from clv_glue.ingest.landing import LandingError
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SALT = b"customers-salt-0123456789"
+HEADER = "customer_id,signup_date,country,acquisition_channel,loyalty_status,email,name,address\n"
 
 
-def test_customers_extract_is_hashed_deduplicated_and_reconciled(spark, tmp_path):
-    folder = tmp_path / "landing" / "customers"
+def _land(tmp_path: Path, day: str, text: str) -> None:
+    folder = tmp_path / "landing" / "customers" / f"dt={day}"
     folder.mkdir(parents=True)
     with gzip.open(folder / "customers.csv.gz", "wb") as fh:
-        fh.write((FIXTURES / "customers_sample.csv").read_bytes())
-    opts = IngestOptions(
-        date=dt.date(2024, 3, 1),
+        fh.write(text.encode())
+
+
+def _opts(tmp_path: Path, date: dt.date, run_id: str, date_from: dt.date | None = None) -> IngestOptions:
+    return IngestOptions(
+        date=date,
+        date_from=date_from,
         landing_uri=str(tmp_path / "landing"),
         silver_uri=str(tmp_path / "silver"),
         quarantine_uri=str(tmp_path / "quarantine"),
         reports_uri=str(tmp_path / "reports"),
-        run_id="cust-1",
+        run_id=run_id,
         salt=SALT,
         dataset="customers",
     )
-    record = run_ingest(spark, opts)
-    silver = {
-        r["customer_id"]: r.asDict() for r in spark.read.parquet(str(tmp_path / "silver/customers")).collect()
-    }
+
+
+def _silver(spark, tmp_path: Path) -> dict[tuple[str, str], dict]:
+    table = str(tmp_path / "silver/customers")
+    rows = spark.read.option("basePath", table).parquet(table).collect()
+    return {(r["dt"].isoformat(), r["customer_id"]): r.asDict() for r in rows}
+
+
+def test_customers_extract_is_hashed_deduplicated_and_reconciled(spark, tmp_path):
+    _land(tmp_path, "2024-03-01", (FIXTURES / "customers_sample.csv").read_text())
+    record = run_ingest(spark, _opts(tmp_path, dt.date(2024, 3, 1), "cust-1"))
+    silver = {cid: row for (day, cid), row in _silver(spark, tmp_path).items() if day == "2024-03-01"}
+    assert len(silver) == len(_silver(spark, tmp_path))
     quarantine = spark.read.parquet(str(tmp_path / "quarantine/customers")).collect()
 
     assert (record["landed_rows"], record["silver_rows"], record["quarantined_rows"]) == (8, 2, 5)
@@ -51,6 +68,7 @@ def test_customers_extract_is_hashed_deduplicated_and_reconciled(spark, tmp_path
     assert alice["name_hash"] == hmac_sha256_hex("alice smith", SALT)
     assert alice["address_hash"] == hmac_sha256_hex("1 high street, london", SALT)
     assert set(alice) == {
+        "dt",
         "customer_id",
         "signup_date",
         "country",
@@ -73,3 +91,66 @@ def test_customers_extract_is_hashed_deduplicated_and_reconciled(spark, tmp_path
     assert by_reason["malformed_row"] == ["C005,2024-01-15,Ireland,referral"]
     report = tmp_path / "reports/reconciliation/ingest_customers/dt=2024-03-01/cust-1.json"
     assert json.loads(report.read_text())["silver_rows"] == 2
+    assert record["extract_date"] == "2024-03-01"
+    assert record["silver_uri"].endswith("silver/customers/dt=2024-03-01")
+
+
+def test_extracts_are_kept_by_date_and_a_rerun_replaces_only_its_own(spark, tmp_path):
+    _land(tmp_path, "2024-01-01", HEADER + "C1,2023-05-02,France,organic,none,a@x.fr,A,Rue 1\n")
+    _land(
+        tmp_path,
+        "2024-07-01",
+        HEADER
+        + "C1,2023-05-02,France,organic,gold,a@x.fr,A,Rue 1\n"
+        + "C2,2024-03-03,Spain,email,none,b@x.es,B,Calle 2\n",
+    )
+    run_ingest(spark, _opts(tmp_path, dt.date(2024, 1, 1), "jan"))
+    run_ingest(spark, _opts(tmp_path, dt.date(2024, 7, 1), "jul"))
+    silver = _silver(spark, tmp_path)
+    assert {k: v["loyalty_status"] for k, v in silver.items()} == {
+        ("2024-01-01", "C1"): "none",
+        ("2024-07-01", "C1"): "gold",
+        ("2024-07-01", "C2"): "none",
+    }
+    # A corrected January extract replaces January only.
+    (tmp_path / "landing/customers/dt=2024-01-01/customers.csv.gz").unlink()
+    (tmp_path / "landing/customers/dt=2024-01-01").rmdir()
+    _land(tmp_path, "2024-01-01", HEADER + "C1,2023-05-02,France,organic,silver,a@x.fr,A,Rue 1\n")
+    run_ingest(spark, _opts(tmp_path, dt.date(2024, 1, 1), "jan-2"))
+    silver = _silver(spark, tmp_path)
+    assert {k: v["loyalty_status"] for k, v in silver.items()} == {
+        ("2024-01-01", "C1"): "silver",
+        ("2024-07-01", "C1"): "gold",
+        ("2024-07-01", "C2"): "none",
+    }
+
+
+def test_a_range_ingests_every_extract_in_it_and_skips_days_without_one(spark, tmp_path):
+    _land(tmp_path, "2023-12-31", HEADER + "C0,2023-01-01,France,organic,none,z@x.fr,Z,Rue 0\n")
+    _land(tmp_path, "2024-01-01", HEADER + "C1,2023-05-02,France,organic,none,a@x.fr,A,Rue 1\n")
+    _land(
+        tmp_path,
+        "2024-02-01",
+        HEADER
+        + "C1,2023-05-02,France,organic,gold,a@x.fr,A,Rue 1\n,2024-01-09,Spain,email,none,b@x.es,B,C\n",
+    )
+    total = run_ingest(spark, _opts(tmp_path, dt.date(2024, 2, 10), "bf", date_from=dt.date(2024, 1, 1)))
+    assert total["extract_dates"] == ["2024-01-01", "2024-02-01"]
+    assert (total["landed_rows"], total["silver_rows"], total["quarantined_rows"]) == (3, 2, 1)
+    assert total["balanced"] and total["status"] == "succeeded"
+    assert set(_silver(spark, tmp_path)) == {("2024-01-01", "C1"), ("2024-02-01", "C1")}
+    reports = tmp_path / "reports/reconciliation/ingest_customers"
+    assert json.loads((reports / "range=2024-01-01_2024-02-10/bf.json").read_text())["days"] == 2
+    feb = json.loads((reports / "dt=2024-02-01/bf.json").read_text())
+    assert feb["quarantined_by_reason"] == {"missing_customer_id": 1}
+    assert feb["backfill"] == {"from": "2024-01-01", "to": "2024-02-10"}
+    assert not (reports / "dt=2024-01-02").exists()
+
+
+def test_missing_extracts_fail_with_the_folder_named(spark, tmp_path):
+    _land(tmp_path, "2024-01-01", HEADER + "C1,2023-05-02,France,organic,none,a@x.fr,A,Rue 1\n")
+    with pytest.raises(LandingError, match=r"customers/dt=2024-01-02 does not exist"):
+        run_ingest(spark, _opts(tmp_path, dt.date(2024, 1, 2), "one"))
+    with pytest.raises(LandingError, match=r"no .*customers/dt=<day> folder for 2024-01-02 \.\. 2024-01-05"):
+        run_ingest(spark, _opts(tmp_path, dt.date(2024, 1, 5), "range", date_from=dt.date(2024, 1, 2)))
+    assert not (tmp_path / "silver").exists()

@@ -122,7 +122,7 @@ export const LAKE_TABLES: readonly LakeTable[] = [
   },
   {
     name: 'silver_customers',
-    description: 'Customer attributes, PII hashed (ingest_transactions --dataset customers)',
+    description: 'Customer attributes per CRM extract, PII hashed (ingest_transactions --dataset customers)',
     zone: 'curated',
     prefix: 'silver/customers',
     format: 'parquet',
@@ -136,7 +136,9 @@ export const LAKE_TABLES: readonly LakeTable[] = [
       s('name_hash'),
       s('address_hash'),
     ],
-    partitionKeys: [],
+    // One full CRM snapshot per extract date; build_features reads the latest dated on or before its cutoff.
+    partitionKeys: [dt('CRM extract date: the CRM state at 00:00 UTC that day')],
+    projection: { dt: DAILY },
   },
   {
     name: 'silver_sessions',

@@ -245,18 +245,21 @@ describe('data pipeline input', () => {
     expect(states.indexOf('IngestCustomers')).toBeLessThan(states.indexOf('QualityAggregates'));
   });
 
-  it('customers=true with a backfill ingests the customers once, without --date-from', async () => {
+  it('customers=true with a backfill ingests every CRM extract dated in the range (--date-from)', async () => {
     const result = await runThrough({ date: DATE, backfill_from: '2024-02-29', customers: true });
     expect(result.status).toBe('SUCCEEDED');
     const calls = glueCalls(result);
     expect(calls.map((c) => c.state)).toEqual([
       'IngestTransactionsBackfill',
-      'IngestCustomers',
+      'IngestCustomersBackfill',
       'SessionizeClickstreamBackfill',
       'BuildFeatures',
     ]);
-    expect(calls[1]?.args).toMatchObject({ '--dataset': 'customers', '--date': DATE });
-    expect(calls[1]?.args).not.toHaveProperty('--date-from');
+    expect(calls[1]?.args).toMatchObject({
+      '--dataset': 'customers',
+      '--date': DATE,
+      '--date-from': '2024-02-29',
+    });
   });
 
   it('without customers and feature_snapshots the daily path is the old one, output included', async () => {

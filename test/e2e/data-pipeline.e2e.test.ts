@@ -1,8 +1,9 @@
 /**
  * End to end, offline: a generated shop (python -m datagen) goes through state-machines/data-pipeline.asl.json on
  * the local runtime in backfill mode — ingest_transactions and sessionize_clickstream over every delivery day in
- * one Glue run each, the quality aggregates (Athena on DuckDB) and the quality-gate Lambda for the last day, and
- * build_features with labels — then the training-set query reads the snapshot back. The clickstream takes the AWS
+ * one Glue run each, every dated CRM extract in the range, the quality aggregates (Athena on DuckDB) and the
+ * quality-gate Lambda for the last day, and build_features with labels — then the training-set query reads the
+ * snapshot back, with the customer attributes of the CRM extract at the cutoff (not a later one). The clickstream takes the AWS
  * path: the generator's events go through the Firehose transformation Lambda's core into the raw bucket.
  * Assertions reconcile counts from the generator's manifest to the reconciliation records and the written data.
  */
@@ -25,6 +26,8 @@ const MONTHS = 15;
 /** Labels need the 365 days after the cutoff observed: the data ends 2024-03-31. */
 const CUTOFF = '2023-03-01';
 const EXECUTION = 'e2e-backfill';
+/** CRM extracts every 2 months: 2023-03-01 (= the cutoff), 2023-05-01, ..., 2024-03-01, and 2024-04-01 (the end). */
+const CRM_EXTRACT_MONTHS = 2;
 
 interface ManifestFile {
   path: string;
@@ -36,6 +39,7 @@ interface Manifest {
     clickstream: { events: number; events_valid: number; malformed: Record<string, number> };
   };
   files: ManifestFile[];
+  crm_extracts: { dt: string; path: string; rows: number }[];
 }
 interface IngestRecord {
   date: string;
@@ -113,6 +117,8 @@ beforeAll(async () => {
       gen,
       '--workers',
       '1',
+      '--crm-extract-months',
+      String(CRM_EXTRACT_MONTHS),
     ]),
     { cwd: repoRoot, stdio: 'pipe', env: { ...process.env, CLV_LOCAL_ROOT: root } },
   );
@@ -122,6 +128,8 @@ beforeAll(async () => {
   fs.cpSync(path.join(gen, 'landing', 'transactions'), path.join(raw, 'landing', 'transactions'), {
     recursive: true,
   });
+  // The CRM drops its dated full extracts there too.
+  fs.cpSync(path.join(gen, 'landing', 'customers'), path.join(raw, 'landing', 'customers'), { recursive: true });
   // The clickstream goes Kinesis -> Firehose -> transformation Lambda -> raw bucket.
   replay = replayClickstream(path.join(gen, 'landing', 'clickstream'), raw);
   endDate = lastDayWithCustomerRows();
@@ -130,7 +138,7 @@ beforeAll(async () => {
     root,
     executionName: EXECUTION,
     waits: 'none',
-    input: { date: endDate, backfill_from: START, cutoff: CUTOFF, with_labels: 'true' },
+    input: { date: endDate, backfill_from: START, cutoff: CUTOFF, with_labels: 'true', customers: true },
   });
 }, 1_500_000);
 
@@ -147,6 +155,7 @@ describe('data pipeline, backfill of a generated shop on the local runtime', () 
       .map((e) => (e.stateEnteredEventDetails as { name: string }).name);
     expect(entered).toEqual([
       'IngestTransactionsBackfill',
+      'IngestCustomersBackfill',
       'QualityAggregates',
       'QualityGate',
       ...(entered.includes('AlertQualityWarning') ? ['AlertQualityWarning'] : []),
@@ -240,14 +249,48 @@ describe('data pipeline, backfill of a generated shop on the local runtime', () 
     expect(fs.readFileSync(path.join(folder, 'report.html'), 'utf8')).toContain('<html');
   });
 
+  it('CRM: every extract dated in the range is ingested and reconciles, each into its own silver partition', async () => {
+    const inRange = manifest.crm_extracts.filter((e) => e.dt <= endDate);
+    expect(inRange.length).toBeGreaterThan(1);
+    expect(manifest.crm_extracts.some((e) => e.dt > endDate)).toBe(true); // the end-of-period one is not
+    const total = readJson<IngestRecord & { extract_dates: string[] }>(
+      path.join(reports('ingest_customers'), `range=${START}_${endDate}`, `${EXECUTION}.json`),
+    );
+    expect(total.extract_dates).toEqual(inRange.map((e) => e.dt));
+    expect(total).toMatchObject({ balanced: true, status: 'succeeded' });
+    expect(total.landed_rows).toBe(inRange.reduce((n, e) => n + e.rows, 0));
+    expect(total.silver_rows + total.quarantined_rows + total.duplicates_removed).toBe(total.landed_rows);
+    const silver = await duck<{ dt: string; n: bigint }>(
+      `SELECT CAST(dt AS VARCHAR) AS dt, count(*) AS n FROM read_parquet('${path.join(
+        root,
+        'clv-local-curated/silver/customers/**/*.parquet',
+      )}', hive_partitioning = true) GROUP BY 1 ORDER BY 1`,
+    );
+    expect(silver.map((r) => r.dt)).toEqual(inRange.map((e) => e.dt));
+    for (const e of inRange) {
+      const record = readJson<IngestRecord>(path.join(reports('ingest_customers'), `dt=${e.dt}`, `${EXECUTION}.json`));
+      expect(record.landed_rows, e.dt).toBe(e.rows);
+      expect(Number(silver.find((r) => r.dt === e.dt)?.n), e.dt).toBe(record.silver_rows);
+    }
+  });
+
   it('registered a labelled feature snapshot, and the training-set query returns one row per eligible customer', async () => {
     const dir = path.join(root, 'clv-local-features', 'snapshots');
     const snapshots = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
     expect(snapshots).toHaveLength(1);
-    const snapshot = readJson<{ cutoff_date: string; with_labels: boolean; row_count: number; run_id: string }>(
-      path.join(dir, snapshots[0] as string),
-    );
-    expect(snapshot).toMatchObject({ cutoff_date: CUTOFF, with_labels: true, run_id: EXECUTION });
+    const snapshot = readJson<{
+      cutoff_date: string;
+      with_labels: boolean;
+      row_count: number;
+      run_id: string;
+      customers_as_of: string | null;
+    }>(path.join(dir, snapshots[0] as string));
+    expect(snapshot).toMatchObject({
+      cutoff_date: CUTOFF,
+      with_labels: true,
+      run_id: EXECUTION,
+      customers_as_of: CUTOFF, // the extract dated on the cutoff, the latest on or before it
+    });
     expect(snapshot.row_count).toBeGreaterThan(0);
 
     // Independently: customers with a product purchase line before the cutoff in silver.
@@ -278,5 +321,22 @@ describe('data pipeline, backfill of a generated shop on the local runtime', () 
       expect(row[col('label_revenue_12m')]).not.toBeNull();
       expect(['0', '1']).toContain(row[col('label_churn_6m')]);
     }
+
+    // Point in time: loyalty is the CRM's at the cutoff, not the end-of-period value (which counts later purchases).
+    const loyaltyIn = (dt: string): Map<string, string> => {
+      const file = path.join(gen, 'landing', 'customers', `dt=${dt}`, 'customers.csv.gz');
+      const [header, ...lines] = gzipLines(file);
+      const at = (header as string).split(',').indexOf('loyalty_status');
+      return new Map(lines.map((l) => [l.split(',')[0] as string, l.split(',')[at] as string]));
+    };
+    const atCutoff = loyaltyIn(CUTOFF);
+    const atEnd = loyaltyIn((manifest.crm_extracts.at(-1) as { dt: string }).dt);
+    let changedLater = 0;
+    for (const row of result.rows) {
+      const id = row[col('customer_id')] as string;
+      expect(row[col('loyalty_status')], id).toBe(atCutoff.get(id) ?? 'unknown');
+      if ((atEnd.get(id) ?? 'unknown') !== row[col('loyalty_status')]) changedLater += 1;
+    }
+    expect(changedLater).toBeGreaterThan(0);
   });
 });

@@ -5,6 +5,8 @@ aggregate that infers `observed_until` when labels are asked for without it. Def
 
 Time rules (all instants UTC, compared as epoch microseconds so the session time zone cannot shift them):
 - features see only rows with invoice_ts < cutoff 00:00 (sessions: session_end < cutoff 00:00);
+- customer attributes come from the latest CRM extract dated on or before the cutoff (silver customers
+  dt=<extract date>; an extract dated D holds the CRM's state at D 00:00 UTC), never a later one;
 - labels see only rows with cutoff 00:00 <= invoice_ts < cutoff + horizon;
 - days are UTC calendar days, counted as whole days since the epoch.
 """
@@ -36,6 +38,7 @@ TRANSACTION_COLUMNS = (
     "country",
 )
 CUSTOMER_COLUMNS = ("customer_id", "country", "acquisition_channel", "loyalty_status")
+EXTRACT_DATE_COLUMN = "dt"  # silver customers partition: the CRM extract's date
 SESSION_COLUMNS = (
     "customer_id",
     "session_start",
@@ -237,15 +240,33 @@ def _session_features(sessions: DataFrame, cutoff_us: int) -> DataFrame:
     )
 
 
-def _customer_attributes(customers: DataFrame) -> DataFrame:
-    _require_columns(customers, CUSTOMER_COLUMNS, "customers")
+def extract_as_of(customers: DataFrame, cutoff: dt.date) -> DataFrame:
+    """The rows of the latest CRM extract dated on or before `cutoff` (none when every extract is later).
 
+    Each extract is a full snapshot of the CRM at 00:00 UTC of its date, so the latest one on or before
+    the cutoff is what the CRM knew at the cutoff: a later extract (today's loyalty status, say) would
+    leak the future into a past snapshot. Lazy: no Spark action."""
+    _require_columns(customers, (*CUSTOMER_COLUMNS, EXTRACT_DATE_COLUMN), "customers")
+    extract_date = F.col(EXTRACT_DATE_COLUMN).cast("date")
+    known = customers.where(extract_date <= F.lit(cutoff))
+    latest = known.agg(F.max(extract_date).alias("_clv_as_of"))
+    return known.join(F.broadcast(latest), extract_date == F.col("_clv_as_of")).drop("_clv_as_of")
+
+
+def extract_date_as_of(customers: DataFrame, cutoff: dt.date) -> dt.date | None:
+    """The date of the extract that extract_as_of picks, for the snapshot record (one Spark action)."""
+    row = extract_as_of(customers, cutoff).agg(F.max(F.col(EXTRACT_DATE_COLUMN).cast("date"))).first()
+    return row[0] if row else None
+
+
+def _customer_attributes(customers: DataFrame, cutoff: dt.date) -> DataFrame:
     def clean(name: str) -> Column:
         v = F.trim(F.col(name).cast("string"))
         return F.when(v != "", v)
 
     return (
-        customers.where(F.col("customer_id").isNotNull())
+        extract_as_of(customers, cutoff)
+        .where(F.col("customer_id").isNotNull())
         .select(
             F.col("customer_id").cast("string").alias("customer_id"),
             *[clean(c).alias(f"crm_{c}") for c in CUSTOMER_COLUMNS[1:]],
@@ -319,7 +340,7 @@ def build_features(
     out = _history_features(tx.where(F.col("ts_us") < cutoff_us), cutoff_day)
 
     if customers is not None:
-        out = out.join(_customer_attributes(customers), "customer_id", "left")
+        out = out.join(_customer_attributes(customers, cutoff), "customer_id", "left")
     else:
         out = out.select("*", *[F.lit(None).cast("string").alias(f"crm_{c}") for c in CUSTOMER_COLUMNS[1:]])
 

@@ -27,7 +27,13 @@ from pyspark.sql import SparkSession
 
 from clv_glue.common.paths import resolve_uri
 from clv_glue.features import contract as C  # noqa: N812
-from clv_glue.features.build import build_features, event_time_for, infer_observed_until, snapshot_id_for
+from clv_glue.features.build import (
+    build_features,
+    event_time_for,
+    extract_date_as_of,
+    infer_observed_until,
+    snapshot_id_for,
+)
 from clv_glue.features.silver import read_silver
 from clv_glue.features.store import (
     LOCAL_ACCOUNT_ID,
@@ -108,6 +114,9 @@ def run(spark: SparkSession, args: argparse.Namespace, *, now: dt.datetime | Non
         with_labels=args.with_labels,
         observed_until=observed_until,
     ).persist()
+    customers_as_of = (
+        extract_date_as_of(silver.customers, args.cutoff) if silver.customers is not None else None
+    )
     try:
         row_count = features.count()
         if args.store == "sagemaker":
@@ -141,6 +150,7 @@ def run(spark: SparkSession, args: argparse.Namespace, *, now: dt.datetime | Non
         write_time=write_time.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         run_id=args.run_id,
         observed_until=observed_until.isoformat() if observed_until else None,
+        customers_as_of=customers_as_of.isoformat() if customers_as_of else None,
     )
     register_snapshot(spark, args.snapshots_uri, record)
     return record

@@ -2,7 +2,8 @@
 
 Layout (agreed in the common brief; table folders under the silver root):
   <silver-uri>/transactions/dt=YYYY-MM-DD/*.parquet   (required)
-  <silver-uri>/customers/*.parquet                    (optional: real datasets have no CRM)
+  <silver-uri>/customers/dt=YYYY-MM-DD/*.parquet      (optional: real datasets have no CRM; one full
+                                                       CRM extract per date, build_features picks one)
   <silver-uri>/sessions/dt=YYYY-MM-DD/*.parquet       (optional: real datasets have no clickstream)
 """
 
@@ -61,6 +62,11 @@ def read_silver(
         raise FileNotFoundError(f"read_silver: silver transactions not found at {tx_uri}")
     transactions = _read_parquet(spark, tx_uri, until)
     cust_uri, sess_uri = _join(silver_uri, customers_table), _join(silver_uri, sessions_table)
-    customers = spark.read.parquet(cust_uri) if path_exists(spark, cust_uri) else None
+    customers = _read_parquet(spark, cust_uri, None) if path_exists(spark, cust_uri) else None
+    if customers is not None and "dt" not in customers.columns:
+        raise ValueError(
+            f"read_silver: silver customers at {cust_uri} has no dt=<extract date> partitions; "
+            "re-ingest the CRM extracts (ingest_transactions --dataset customers, one per extract date)"
+        )
     sessions = _read_parquet(spark, sess_uri, until) if path_exists(spark, sess_uri) else None
     return SilverTables(transactions=transactions, customers=customers, sessions=sessions)

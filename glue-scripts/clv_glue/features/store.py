@@ -154,6 +154,7 @@ class SnapshotRecord:
     write_time: str
     run_id: str
     observed_until: str | None
+    customers_as_of: str | None = None  # date of the CRM extract the attributes came from (None: no extract)
 
     def to_json(self) -> str:
         return json.dumps(self.__dict__, sort_keys=True, indent=2) + "\n"

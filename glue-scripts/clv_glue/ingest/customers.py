@@ -1,6 +1,7 @@
-"""Pure transform of the customers extract (landing/customers/customers.csv.gz) into silver customers.
+"""Pure transform of one CRM extract (landing/customers/dt=<extract date>/*.csv.gz) into silver customers.
 
-The extract is a full snapshot, so silver customers is replaced as a whole on every run. Rules:
+An extract is a full snapshot of the CRM at 00:00 UTC of its date; the job writes it to the silver partition
+customers/dt=<extract date>/, replaced as a whole when that date is ingested again. Rules:
   - exact duplicate rows collapse to one (counted as duplicates_removed);
   - quarantined, with the first failed check as reason: malformed_row, missing_customer_id,
     bad_signup_date (not a real YYYY-MM-DD date), conflicting_customer_id (the id appears on two or

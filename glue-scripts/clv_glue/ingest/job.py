@@ -5,10 +5,11 @@ the same rules and outputs per delivery day as a daily run of that day (see run_
 
 Locations (all roots are URIs; table folders are appended here):
   read   <landing>/transactions/dt=<date>/*.csv[.gz]      (dataset transactions)
-         <landing>/customers/*.csv[.gz]                    (dataset customers)
+         <landing>/customers/dt=<extract date>/*.csv[.gz]  (dataset customers: a full CRM snapshot
+                                                            holding the CRM's state at 00:00 UTC that day)
          <silver>/transactions  dt in [date-N, date-1] and ingest_dt < date  (outlier reference window)
   write  <silver>/transactions/dt=<invoice date>/ingest_dt=<date>/   (dynamic partition overwrite)
-         <silver>/customers/                               (full snapshot, overwritten)
+         <silver>/customers/dt=<extract date>/             (one full snapshot per extract date, replaced)
          <quarantine>/<dataset>/dt=<date>/                 (dynamic partition overwrite)
          <reports>/reconciliation/ingest_<dataset>/dt=<date>/<run_id>.json
 """
@@ -26,7 +27,7 @@ from clv_glue.common import fs
 from clv_glue.common.contracts import load_layout, load_reference_data
 from clv_glue.common.paths import join_uri
 from clv_glue.common.quality import ReconciliationError, check_balance, to_json
-from clv_glue.ingest.customers import ingest_customers
+from clv_glue.ingest.customers import CustomersIngest, ingest_customers
 from clv_glue.ingest.landing import DELIVERY_COL, LandingError, read_landing_csv
 from clv_glue.ingest.transactions import (
     assert_reconciled,
@@ -60,11 +61,8 @@ class IngestOptions:
     def __post_init__(self) -> None:
         if self.dataset not in DATASETS:
             raise ValueError(f"--dataset must be one of {DATASETS}, got {self.dataset!r}")
-        if self.date_from is not None:
-            if self.date_from > self.date:
-                raise ValueError(f"--date-from {self.date_from} is after --date {self.date}")
-            if self.dataset != "transactions":
-                raise ValueError("--date-from applies to --dataset transactions only")
+        if self.date_from is not None and self.date_from > self.date:
+            raise ValueError(f"--date-from {self.date_from} is after --date {self.date}")
         if not 0 < self.outlier_percentile <= 1:
             raise ValueError(f"--outlier-percentile must be in (0, 1], got {self.outlier_percentile}")
         if self.reference_days < 0:
@@ -129,7 +127,7 @@ def run_ingest(spark: SparkSession, opts: IngestOptions) -> dict[str, Any]:
     The record is written before anything else fails the job; silver is only written when counts reconcile.
     """
     if opts.dataset == "customers":
-        return _run_customers(spark, opts)
+        return run_customers(spark, opts)
     if opts.date_from is not None:
         return run_ingest_range(spark, opts)
     layout = load_layout(opts.layout, opts.contracts_dir)
@@ -184,32 +182,80 @@ def _write_quarantine(spark: SparkSession, df: DataFrame, table_uri: str, date: 
         _write_partitioned(df, table_uri, "dt")
 
 
-def _run_customers(spark: SparkSession, opts: IngestOptions) -> dict[str, Any]:
-    landing = join_uri(opts.landing_uri, "customers")
-    raw = _landing_or_fail(spark, landing)
-    result = ingest_customers(raw, salt=opts.salt, run_id=opts.run_id, ingest_date=opts.date)
-    record = {
-        **result.record,
-        "landing_uri": landing,
-        "silver_uri": join_uri(opts.silver_uri, "customers"),
-        "quarantine_uri": join_uri(opts.quarantine_uri, "customers"),
-    }
-    target = report_uri(opts.reports_uri, "customers", opts.date, opts.run_id)
+def run_customers(spark: SparkSession, opts: IngestOptions) -> dict[str, Any]:
+    """Ingest the CRM extract of the date, or with date_from every extract dated in [date_from, date].
+
+    An extract is a full snapshot delivered to <landing>/customers/dt=<extract date>/; it becomes the
+    silver partition customers/dt=<extract date>/ (replaced as a whole, so reruns are idempotent), with
+    quarantine customers/dt=<extract date>/ and a reconciliation record under dt=<extract date>/. Earlier
+    extracts stay: the features job reads the latest one dated on or before its cutoff, so that
+    attributes such as the loyalty status are those the CRM held at the cutoff, not today's.
+    CRM extracts are not daily: a range skips days without one and fails only when it finds none; its
+    total record (<reports>/reconciliation/ingest_customers/range=<from>_<to>/<run_id>.json) lists the
+    extracts. Nothing is written to silver unless every extract reconciles.
+    """
+    root = join_uri(opts.landing_uri, "customers")
+    days = days_between(opts.date_from or opts.date, opts.date)
+    present = [d for d in days if fs.exists(spark, join_uri(root, f"dt={d.isoformat()}"))]
+    if not present:
+        if opts.date_from is None:
+            raise LandingError(f"no landing files: {root}/dt={opts.date.isoformat()} does not exist")
+        raise LandingError(f"no landing files: no {root}/dt=<day> folder for {days[0]} .. {days[-1]}")
     parts = ("silver_rows", "quarantined_rows", "duplicates_removed")
+    results: list[tuple[dt.date, CustomersIngest, dict[str, Any]]] = []
     try:
-        if not record["balanced"]:
-            fs.write_text(spark, target, to_json({**record, "status": "failed"}))
-            check_balance(record, total_key="landed_rows", part_keys=parts)
-        result.silver.write.mode("overwrite").parquet(record["silver_uri"])
-        _write_quarantine(
-            spark, result.quarantine, record["quarantine_uri"], opts.date, record["quarantined_rows"]
-        )
-        record["status"] = "succeeded"
-        fs.write_text(spark, target, to_json(record))
+        for day in present:
+            landing = join_uri(root, f"dt={day.isoformat()}")
+            result = ingest_customers(
+                read_landing_csv(spark, landing), salt=opts.salt, run_id=opts.run_id, ingest_date=day
+            )
+            record = {
+                **result.record,
+                "extract_date": day.isoformat(),
+                "landing_uri": landing,
+                "silver_uri": join_uri(opts.silver_uri, "customers", f"dt={day.isoformat()}"),
+                "quarantine_uri": join_uri(opts.quarantine_uri, "customers"),
+            }
+            if opts.date_from is not None:
+                record["backfill"] = {"from": opts.date_from.isoformat(), "to": opts.date.isoformat()}
+            results.append((day, result, record))
+        for day, _, record in results:
+            if not record["balanced"]:
+                target = report_uri(opts.reports_uri, "customers", day, opts.run_id)
+                fs.write_text(spark, target, to_json({**record, "status": "failed"}))
+                check_balance(record, total_key="landed_rows", part_keys=parts)
+        table = join_uri(opts.silver_uri, "customers")
+        for day, result, record in results:
+            _write_partitioned(result.silver.withColumn("dt", F.lit(day)), table, "dt")
+            _write_quarantine(
+                spark, result.quarantine, record["quarantine_uri"], day, record["quarantined_rows"]
+            )
+            record["status"] = "succeeded"
+            target = report_uri(opts.reports_uri, "customers", day, opts.run_id)
+            fs.write_text(spark, target, to_json(record))
+            record["report_uri"] = target
     finally:
-        result.unpersist()
-    record["report_uri"] = target
-    return record
+        for _, result, _ in results:
+            result.unpersist()
+    if opts.date_from is None:
+        return results[0][2]
+    keys = ("landed_rows", *parts)
+    total: dict[str, Any] = {
+        "job": "ingest_transactions",
+        "dataset": "customers",
+        "date": opts.date.isoformat(),
+        "date_from": opts.date_from.isoformat(),
+        "run_id": opts.run_id,
+        "days": len(present),
+        "extract_dates": [d.isoformat() for d in present],
+        **{k: sum(r[k] for _, _, r in results) for k in keys},
+        "balanced": True,
+        "status": "succeeded",
+    }
+    target = range_report_uri(opts.reports_uri, "ingest_customers", opts.date_from, opts.date, opts.run_id)
+    fs.write_text(spark, target, to_json(total))
+    total["report_uri"] = target
+    return total
 
 
 # ------------------------------------------------------------------------------------------ backfill

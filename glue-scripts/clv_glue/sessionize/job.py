@@ -5,13 +5,19 @@ For run date D:
          <landing>/clickstream/dt=D-1/, dt=D+1/   when present; context only, so sessions that
                                           cross midnight are cut right (their bad lines are
                                           left to their own runs)
-  write  <silver>/sessions/dt=D/          sessions starting on D (dynamic partition overwrite)
+  write  <silver>/sessions/dt=D/          sessions starting on D (dynamic partition overwrite), and
+         <silver>/sessions/dt=S/          sessions starting on a day S without a delivery whose first
+                                          event came in the D delivery (see owned_sessions)
          <quarantine>/clickstream/dt=D/   rejected lines of the D delivery
          <reports>/reconciliation/sessionize_clickstream/dt=D/<run_id>.json
 With date_from (a backfill) every delivery in [date_from, D] is sessionized in one run: see
 run_sessionize_range.
 Reconciliation (D delivery): landed lines = valid unique events + quarantined + duplicates_removed
 (a duplicate repeats the event_id of an earlier valid event).
+Session ownership: a session is written by the run of its start day (UTC) when that day has a delivery,
+else by the run of the day whose delivery brought its first event; always under dt=<start day>. Without
+the second rule a session of an undelivered day (events before the first delivery, or after midnight of
+the last) would be written by no run and its events lost.
 """
 
 from __future__ import annotations
@@ -59,6 +65,7 @@ class SessionizeOptions:
 def valid_events(tagged: DataFrame) -> DataFrame:
     """The events that passed every check and are not duplicates, in the columns sessionization reads."""
     return tagged.where(F.col("reason").isNull() & ~F.col("is_duplicate")).select(
+        "delivery_dt",
         "event_id",
         "event_type",
         F.col("event_ts_parsed").alias("event_ts"),
@@ -68,6 +75,56 @@ def valid_events(tagged: DataFrame) -> DataFrame:
         "device",
         "country",
     )
+
+
+def owned_sessions(
+    spark: SparkSession,
+    sessions: DataFrame,
+    landing_uri: str,
+    owners: list[dt.date],
+    window: tuple[dt.date, dt.date],
+    delivered: list[dt.date],
+) -> DataFrame:
+    """The sessions the runs of `owners` write, with dt (start day) and owner_dt.
+
+    owner_dt = the start day when it has a delivery, else the delivery day of the session's first event.
+    `delivered` lists the days of [window[0], window[1]] that have a delivery (the days the run listed);
+    start days outside the window are checked in the landing zone (one small Spark action)."""
+    start_day = F.to_date("session_start")
+    lo, hi = window
+    span = [lo + dt.timedelta(days=i) for i in range((hi - lo).days + 1)]
+    undelivered = [d for d in span if d not in delivered]
+    outside = (
+        sessions.where(F.col("first_delivery_dt").isin(owners) & ~start_day.between(F.lit(lo), F.lit(hi)))
+        .select(start_day.alias("d"))
+        .distinct()
+        .collect()
+    )
+    root = join_uri(landing_uri, "clickstream")
+    undelivered += [
+        r["d"] for r in outside if not fs.exists(spark, join_uri(root, f"dt={r['d'].isoformat()}"))
+    ]
+    orphan = start_day.isin(undelivered) if undelivered else F.lit(False)
+    owner = F.when(orphan, F.col("first_delivery_dt")).otherwise(start_day)
+    return (
+        sessions.withColumn("dt", start_day)
+        .withColumn("owner_dt", owner)
+        .where(F.col("owner_dt").isin(owners))
+    )
+
+
+def _write_sessions(spark: SparkSession, sessions: DataFrame, table_uri: str, days: list[dt.date]) -> None:
+    """Replace the dt partitions the owned sessions fall in, and delete the partitions of `days` (the
+    run's own days) that get none (a rerun after a correction must not keep old sessions)."""
+    written = {r["dt"] for r in sessions.select("dt").distinct().collect()}
+    for day in days:
+        if day not in written:
+            fs.delete(spark, join_uri(table_uri, f"dt={day.isoformat()}"))
+    if written:
+        # One file per day: a range has hundreds of dt partitions.
+        sessions.select(*SESSION_COLUMNS, "dt").repartition("dt").write.mode("overwrite").option(
+            "partitionOverwriteMode", "dynamic"
+        ).partitionBy("dt").parquet(table_uri)
 
 
 def read_event_lines(spark: SparkSession, landing_uri: str, date: dt.date) -> tuple[DataFrame, list[str]]:
@@ -127,11 +184,16 @@ def _run(spark: SparkSession, opts: SessionizeOptions, tagged: DataFrame, days: 
         else:
             valid += r["count"]
     events = valid_events(tagged)
-    sessions = (
-        sessionize(events, gap_seconds=int(round(opts.gap_minutes * 60)))
-        .where(F.to_date("session_start") == F.lit(opts.date))
-        .select(*SESSION_COLUMNS, F.lit(opts.date).alias("dt"))
-        .persist()
+    one_day = dt.timedelta(days=1)
+    # Cached once: owned_sessions looks at it before the counts and the write read it.
+    cut = sessionize(events, gap_seconds=int(round(opts.gap_minutes * 60))).persist()
+    sessions = owned_sessions(
+        spark,
+        cut,
+        opts.landing_uri,
+        [opts.date],
+        (opts.date - one_day, opts.date + one_day),
+        [dt.date.fromisoformat(d) for d in days],
     )
     quarantine = tagged.where(today & F.col("reason").isNotNull()).select(
         F.lit("clickstream").alias("dataset"),
@@ -145,6 +207,14 @@ def _run(spark: SparkSession, opts: SessionizeOptions, tagged: DataFrame, days: 
     )
     try:
         totals = sessions.agg(F.count(F.lit(1)).alias("n"), F.sum("n_events").alias("events")).first()
+        other_days = {
+            r["dt"].isoformat(): int(r["n"])
+            for r in sessions.where(F.col("dt") != F.lit(opts.date))
+            .groupBy("dt")
+            .count()
+            .withColumnRenamed("count", "n")
+            .collect()
+        }
         record: dict[str, Any] = {
             "job": "sessionize_clickstream",
             "dataset": "clickstream",
@@ -157,6 +227,7 @@ def _run(spark: SparkSession, opts: SessionizeOptions, tagged: DataFrame, days: 
             "duplicates_removed": duplicates,
             "sessions": int(totals["n"]),
             "events_in_sessions": int(totals["events"] or 0),
+            "sessions_of_undelivered_days": dict(sorted(other_days.items())),
             "session_gap_minutes": opts.gap_minutes,
             "deliveries_read": days,
             "landing_uri": join_uri(opts.landing_uri, "clickstream"),
@@ -174,14 +245,14 @@ def _run(spark: SparkSession, opts: SessionizeOptions, tagged: DataFrame, days: 
         if not record["balanced"]:
             fs.write_text(spark, target, to_json({**record, "status": "failed"}))
             check_balance(record, total_key="landed_events", part_keys=RECONCILE_PARTS)
-        _replace_day(spark, sessions, record["silver_uri"], opts.date, record["sessions"])
+        _write_sessions(spark, sessions, record["silver_uri"], [opts.date])
         _replace_day(spark, quarantine, record["quarantine_uri"], opts.date, record["quarantined_events"])
         record["status"] = "succeeded"
         fs.write_text(spark, target, to_json(record))
         record["report_uri"] = target
         return record
     finally:
-        sessions.unpersist()
+        cut.unpersist()
 
 
 def _replace_day(spark: SparkSession, df: DataFrame, table_uri: str, date: dt.date, rows: int) -> None:
@@ -241,17 +312,13 @@ def run_sessionize_range(spark: SparkSession, opts: SessionizeOptions) -> dict[s
         in_range = F.col("delivery_dt").between(F.lit(first), F.lit(last))
         counts = tagged.where(in_range).groupBy("delivery_dt", "reason", "is_duplicate").count().collect()
         events = valid_events(tagged)
-        start_day = F.to_date("session_start")
-        sessions = (
-            sessionize(events, gap_seconds=int(round(opts.gap_minutes * 60)))
-            .where(start_day.between(F.lit(first), F.lit(last)))
-            .select(*SESSION_COLUMNS, start_day.alias("dt"))
-            .persist()
-        )
+        # Cached once: owned_sessions looks at it before the counts and the write read it.
+        cut = sessionize(events, gap_seconds=int(round(opts.gap_minutes * 60))).persist()
         try:
+            sessions = owned_sessions(spark, cut, opts.landing_uri, present, (context[0], context[-1]), found)
             return _write_range(spark, opts, tagged, sessions, counts, present, missing, found)
         finally:
-            sessions.unpersist()
+            cut.unpersist()
     finally:
         tagged.unpersist()
 
@@ -279,17 +346,24 @@ def _write_range(
             c["duplicates"] += r["count"]
         else:
             c["valid"] += r["count"]
-    session_totals = {
-        r["dt"]: r
-        for r in sessions.groupBy("dt")
+    session_totals: dict[dt.date, dict[str, Any]] = defaultdict(
+        lambda: {"n": 0, "events": 0, "other_days": {}}
+    )
+    for r in (
+        sessions.groupBy("owner_dt", "dt")
         .agg(F.count(F.lit(1)).alias("n"), F.sum("n_events").alias("events"))
         .collect()
-    }
+    ):
+        t = session_totals[r["owner_dt"]]
+        t["n"] += int(r["n"])
+        t["events"] += int(r["events"] or 0)
+        if r["dt"] != r["owner_dt"]:
+            t["other_days"][r["dt"].isoformat()] = int(r["n"])
     silver_uri = join_uri(opts.silver_uri, "sessions")
     quarantine_uri = join_uri(opts.quarantine_uri, "clickstream")
     records: dict[dt.date, dict[str, Any]] = {}
     for day, c in per_day.items():
-        t = session_totals.get(day)
+        t = session_totals[day]
         record: dict[str, Any] = {
             "job": "sessionize_clickstream",
             "dataset": "clickstream",
@@ -300,8 +374,9 @@ def _write_range(
             "quarantined_events": sum(c["by_reason"].values()),
             "quarantined_by_reason": dict(sorted(c["by_reason"].items())),
             "duplicates_removed": c["duplicates"],
-            "sessions": int(t["n"]) if t else 0,
-            "events_in_sessions": int(t["events"] or 0) if t else 0,
+            "sessions": t["n"],
+            "events_in_sessions": t["events"],
+            "sessions_of_undelivered_days": dict(sorted(t["other_days"].items())),
             "session_gap_minutes": opts.gap_minutes,
             "deliveries_read": [d.isoformat() for d in found if abs((d - day).days) <= 1],
             "landing_uri": join_uri(opts.landing_uri, "clickstream"),
@@ -360,18 +435,15 @@ def _write_range(
         F.lit(opts.run_id).alias("ingest_run_id"),
         F.col("delivery_dt").alias("dt"),
     )
-    for df, table, count_key, rows in (
-        (sessions, silver_uri, "sessions", total["sessions"]),
-        (quarantine, quarantine_uri, "quarantined_events", total["quarantined_events"]),
-    ):
-        if rows > 0:
-            # One file per day: a range has hundreds of dt partitions.
-            df.repartition("dt").write.mode("overwrite").option(
-                "partitionOverwriteMode", "dynamic"
-            ).partitionBy("dt").parquet(table)
-        for day, record in records.items():
-            if record[count_key] == 0:
-                fs.delete(spark, join_uri(table, f"dt={day.isoformat()}"))
+    _write_sessions(spark, sessions, silver_uri, present)
+    if total["quarantined_events"] > 0:
+        # One file per day: a range has hundreds of dt partitions.
+        quarantine.repartition("dt").write.mode("overwrite").option(
+            "partitionOverwriteMode", "dynamic"
+        ).partitionBy("dt").parquet(quarantine_uri)
+    for day, record in records.items():
+        if record["quarantined_events"] == 0:
+            fs.delete(spark, join_uri(quarantine_uri, f"dt={day.isoformat()}"))
     for day, record in records.items():
         record["status"] = "succeeded"
         fs.write_text(spark, _report_uri(opts.reports_uri, day, opts.run_id), to_json(record))

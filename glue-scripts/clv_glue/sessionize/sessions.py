@@ -41,8 +41,10 @@ SESSION_COLUMNS = (
 
 def sessionize(events: DataFrame, *, gap_seconds: int = DEFAULT_GAP_SECONDS) -> DataFrame:
     """`events` columns: event_id, event_type, event_ts (timestamp), session_id, customer_id (nullable),
-    anonymous_id, device, country; one row per event (deduplicated). Returns one row per session with
-    SESSION_COLUMNS, session_id = first 32 hex chars of sha256(anonymous_id | first event_id)."""
+    anonymous_id, device, country, optionally delivery_dt; one row per event (deduplicated). Returns one
+    row per session with SESSION_COLUMNS, session_id = first 32 hex chars of sha256(anonymous_id | first
+    event_id), and, when the events carry delivery_dt, first_delivery_dt: the delivery day of the
+    session's first event (the job uses it to give sessions of undelivered days an owner)."""
     if gap_seconds <= 0:
         raise ValueError(f"session gap must be positive seconds, got {gap_seconds}")
     order = ("event_ts", "event_id")
@@ -73,6 +75,11 @@ def sessionize(events: DataFrame, *, gap_seconds: int = DEFAULT_GAP_SECONDS) -> 
         F.min_by("country", first).alias("country"),
         F.min_by("session_id", first).alias("client_session_id"),
         F.min_by("event_id", first).alias("_first_event_id"),
+        *(
+            [F.min_by("delivery_dt", first).alias("first_delivery_dt")]
+            if "delivery_dt" in events.columns
+            else []
+        ),
     )
     return sessions.select(
         F.substring(F.sha2(F.concat_ws("|", "anonymous_id", "_first_event_id"), 256), 1, 32).alias(
@@ -90,4 +97,5 @@ def sessionize(events: DataFrame, *, gap_seconds: int = DEFAULT_GAP_SECONDS) -> 
         "device",
         "country",
         "client_session_id",
+        *(["first_delivery_dt"] if "delivery_dt" in events.columns else []),
     )
