@@ -48,15 +48,31 @@ describe('data pipeline ASL', () => {
   it('ingests the customers extract with the same Glue job, between the transactions ingest and the quality checks', () => {
     expect(asl.States.HasCustomers).toMatchObject({
       Type: 'Choice',
-      Choices: [{ Variable: '$.customers', BooleanEquals: true, Next: 'IngestCustomers' }],
+      Choices: [
+        {
+          And: [
+            { Variable: '$.customers', BooleanEquals: true },
+            { Variable: '$.backfill_from', IsPresent: true },
+          ],
+          Next: 'IngestCustomersBackfill',
+        },
+        { Variable: '$.customers', BooleanEquals: true, Next: 'IngestCustomers' },
+      ],
       Default: 'QualityAggregates',
     });
     expect(asl.States.IngestTransactionsBackfill?.Next).toBe('HasCustomers');
-    const customers = asl.States.IngestCustomers;
-    expect(customers?.Resource).toBe('arn:aws:states:::glue:startJobRun.sync');
-    expect(customers?.Parameters?.JobName).toBe(asl.States.IngestTransactions?.Parameters?.JobName);
-    expect(customers?.Parameters?.Arguments).toMatchObject({ '--dataset': 'customers' });
-    expect(customers?.Next).toBe('QualityAggregates');
+    for (const name of ['IngestCustomers', 'IngestCustomersBackfill']) {
+      const customers = asl.States[name];
+      expect(customers?.Resource, name).toBe('arn:aws:states:::glue:startJobRun.sync');
+      expect(customers?.Parameters?.JobName, name).toBe(asl.States.IngestTransactions?.Parameters?.JobName);
+      expect(customers?.Parameters?.Arguments, name).toMatchObject({ '--dataset': 'customers' });
+      expect(customers?.Next, name).toBe('QualityAggregates');
+    }
+    // A backfill ingests every CRM extract dated in its range; the daily path the date's extract only.
+    expect(asl.States.IngestCustomersBackfill?.Parameters?.Arguments).toMatchObject({
+      '--date-from.$': '$.backfill_from',
+    });
+    expect(asl.States.IngestCustomers?.Parameters?.Arguments).not.toHaveProperty('--date-from.$');
   });
 
   it('builds one snapshot per feature_snapshots item in a Map, one at a time, caught by the alerting path', () => {
