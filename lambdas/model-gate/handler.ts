@@ -3,27 +3,14 @@
  * returns whether the model may be registered (the state machine's Choice branches on `passed`).
  */
 import { z } from 'zod';
-import { defaultObjectStore, type ObjectStore } from '../shared/object-store.js';
+import { currentObjectStore } from '../shared/object-store.js';
 import { logger } from '../shared/powertools.js';
 import { evaluationSchema, type GateOutput, gateInputSchema, runGate } from './gate.js';
-
-let store: ObjectStore | undefined;
-let storeRoot: string | undefined;
-
-/** The object store, rebuilt when CLV_LOCAL_ROOT changes (the local runtime runs handlers in one process). */
-function objectStore(): ObjectStore {
-  const root = process.env.CLV_LOCAL_ROOT;
-  if (store === undefined || storeRoot !== root) {
-    store = defaultObjectStore();
-    storeRoot = root;
-  }
-  return store;
-}
 
 export const handler = async (event: unknown): Promise<GateOutput> => {
   const input = gateInputSchema.safeParse(event);
   if (!input.success) throw new Error(`model-gate: invalid input: ${z.prettifyError(input.error)}`);
-  const text = await objectStore().getText(input.data.evaluation_uri);
+  const text = await currentObjectStore().getText(input.data.evaluation_uri);
   let json: unknown;
   try {
     json = JSON.parse(text);

@@ -4,29 +4,16 @@
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { z } from 'zod';
-import { defaultObjectStore, type ObjectStore } from '../shared/object-store.js';
+import { currentObjectStore } from '../shared/object-store.js';
 import { logger, metrics } from '../shared/powertools.js';
 import { type GateOutput, gateInputSchema, runGate } from './gate.js';
-
-let store: ObjectStore | undefined;
-let storeRoot: string | undefined;
-
-/** The object store, rebuilt when CLV_LOCAL_ROOT changes (the local runtime runs handlers in one process). */
-function objectStore(): ObjectStore {
-  const root = process.env.CLV_LOCAL_ROOT;
-  if (store === undefined || storeRoot !== root) {
-    store = defaultObjectStore();
-    storeRoot = root;
-  }
-  return store;
-}
 
 export const handler = async (event: unknown): Promise<GateOutput> => {
   const input = gateInputSchema.safeParse(event);
   if (!input.success) {
     throw new Error(`quality-gate: invalid input: ${z.prettifyError(input.error)}`);
   }
-  const output = await runGate(input.data, { store: objectStore() });
+  const output = await runGate(input.data, { store: currentObjectStore() });
   logger.info('quality gate evaluated', {
     date: output.date,
     runId: output.runId,

@@ -76,3 +76,15 @@ export function defaultObjectStore(env: NodeJS.ProcessEnv = process.env): Object
   const root = env.CLV_LOCAL_ROOT;
   return root ? new DirectoryObjectStore(root) : new S3ObjectStore();
 }
+
+let cached: { store: ObjectStore; root: string | undefined } | undefined;
+
+/**
+ * The handlers' object store, made once per container and made again when CLV_LOCAL_ROOT changes (the local
+ * runtime runs every handler in one process, one local root per execution).
+ */
+export function currentObjectStore(env: NodeJS.ProcessEnv = process.env): ObjectStore {
+  const root = env.CLV_LOCAL_ROOT;
+  if (cached === undefined || cached.root !== root) cached = { store: defaultObjectStore(env), root };
+  return cached.store;
+}

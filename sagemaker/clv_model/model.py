@@ -325,6 +325,20 @@ def revenue_target(rows: pd.DataFrame) -> np.ndarray:
     return np.clip(rows[REVENUE_LABEL].to_numpy(float), 0, None)
 
 
+def _train(
+    params: dict, d_tr: xgb.DMatrix, d_va: xgb.DMatrix, rounds: int, hp: Hyperparameters
+) -> xgb.Booster:
+    """xgb.train with the validation set watched and early stopping as the hyperparameters say."""
+    return xgb.train(
+        params,
+        d_tr,
+        num_boost_round=rounds,
+        evals=[(d_tr, "train"), (d_va, "validation")],
+        early_stopping_rounds=hp.early_stopping_rounds or None,
+        verbose_eval=False,
+    )
+
+
 def train(
     train_rows: pd.DataFrame,
     validation_rows: pd.DataFrame,
@@ -369,26 +383,12 @@ def train(
         params["eval_metric"] = [f"tweedie-nloglik@{hp.tweedie_variance_power}"]
     else:
         params["eval_metric"] = ["rmse"]
-    revenue_booster = xgb.train(
-        params,
-        d_tr,
-        num_boost_round=hp.num_round,
-        evals=[(d_tr, "train"), (d_va, "validation")],
-        early_stopping_rounds=hp.early_stopping_rounds or None,
-        verbose_eval=False,
-    )
+    revenue_booster = _train(params, d_tr, d_va, hp.num_round, hp)
 
     d_tr = _dmatrix(X_tr, input_columns, hp, c_tr, offset=False)
     d_va = _dmatrix(X_va, input_columns, hp, c_va, offset=False)
     churn_params = hp.xgb_params() | {"objective": "binary:logistic", "eval_metric": ["logloss"]}
-    churn_booster = xgb.train(
-        churn_params,
-        d_tr,
-        num_boost_round=hp.churn_num_round,
-        evals=[(d_tr, "train"), (d_va, "validation")],
-        early_stopping_rounds=hp.early_stopping_rounds or None,
-        verbose_eval=False,
-    )
+    churn_booster = _train(churn_params, d_tr, d_va, hp.churn_num_round, hp)
 
     pred_tr = revenue_booster.predict(
         _dmatrix(X_tr, input_columns, hp), iteration_range=_range(revenue_booster)
