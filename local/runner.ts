@@ -3,7 +3,6 @@
  * stand-in its Resource selects, and records an execution history under
  * <root>/_local/executions/<state machine>/<execution name>.json.
  */
-import './polyfills.js';
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
