@@ -1,6 +1,12 @@
 /** `clv run <state-machine> --input <json|@file>`: one local execution with progress per state. */
 import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
+import {
+  InvalidPipelineInputError,
+  isPipelineName,
+  LOCAL_PIPELINE_SETTINGS,
+  parsePipelineInput,
+} from '../../lib/contracts/pipeline-inputs.js';
 import type { FaultPlan } from '../faults.js';
 import type { Json } from '../integrations/types.js';
 import { type ProgressEvent, runLocal } from '../runner.js';
@@ -17,7 +23,10 @@ export const RUN_USAGE = `usage: npm run clv -- run <state-machine> [--input <js
   --no-waits           skip Retry intervals and Wait states
   --output FILE        also write the output (or {error, cause}) as JSON to FILE (in-process Lambda handlers
                        log to stdout too)
-  --quiet              print only the final output or error`;
+  --quiet              print only the final output or error
+
+The input of data-pipeline, training-pipeline and batch-scoring is checked (lib/contracts/pipeline-inputs.ts,
+local settings) before the execution starts: a bad one exits 2 with the field named.`;
 
 export function parseInput(value: string | undefined): Json {
   if (value === undefined) return {};
@@ -34,6 +43,23 @@ export function parseInput(value: string | undefined): Json {
 function readFile(file: string): string {
   if (!fs.existsSync(file)) throw new Error(`--input file not found: ${file}`);
   return fs.readFileSync(file, 'utf8');
+}
+
+/**
+ * Checks the input of a pipeline that has an input schema the way its ValidateInput state will (local settings),
+ * so a bad input is refused before an execution starts. Returns the refusal message, or undefined when valid or
+ * when the state machine has no schema.
+ */
+export function inputRefusal(stateMachine: string, input: Json, now: Date = new Date()): string | undefined {
+  const name = stateMachine.replace(/\.asl\.json$/, '');
+  if (!isPipelineName(name)) return undefined;
+  try {
+    parsePipelineInput(name, input, LOCAL_PIPELINE_SETTINGS[name], now);
+    return undefined;
+  } catch (err) {
+    if (err instanceof InvalidPipelineInputError) return err.message;
+    throw err;
+  }
 }
 
 export function parseFailures(values: string[]): FaultPlan {
@@ -96,9 +122,15 @@ export const runCommand: Command = {
       return 2;
     }
     const quiet = values.quiet === true;
+    const input = parseInput(values.input);
+    const refusal = inputRefusal(stateMachine, input);
+    if (refusal !== undefined) {
+      console.error(refusal);
+      return 2;
+    }
     const result = await runLocal({
       stateMachine,
-      input: parseInput(values.input),
+      input,
       ...(values.name ? { executionName: values.name } : {}),
       ...(values.root ? { root: values.root } : {}),
       failures: parseFailures(values.fail ?? []),

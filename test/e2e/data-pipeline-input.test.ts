@@ -1,6 +1,6 @@
 /**
  * The data pipeline's input handling on the local runtime, without Spark.
- * - Refusals (InvalidInput) and the first Glue call: the Glue calls are failed by fault injection before any job
+ * - Refusals (ValidateInput: error InvalidPipelineInput, the cause naming the field) and the first Glue call: the Glue calls are failed by fault injection before any job
  *   starts, so the executions end in the alerting failure path.
  * - Whole paths (customers, feature_snapshots): the Glue stand-in runs a stand-in "Python" that exits 0 at once
  *   (CLV_PYTHON), so every Glue task succeeds without running a job; a small valid silver transactions partition
@@ -113,13 +113,15 @@ afterAll(() => {
 });
 
 describe('data pipeline input', () => {
-  it.each([{ backfill_from: 'last year' }, { backfill_from: 20230101 }])(
+  it.each([{ backfill_from: 'last year' }, { backfill_from: 20230101 }, { backfill_from: '2023-02-29' }])(
     'refuses a backfill_from that is not a date: %j',
     async (extra) => {
       const result = await run({ date: '2024-03-01', ...extra });
       expect(result.status).toBe('FAILED');
-      expect(result.error).toBe('InvalidInput');
+      expect(result.error).toBe('InvalidPipelineInput');
+      expect(result.cause).toContain('backfill_from: expected a date YYYY-MM-DD');
       expect(glueCalls(result)).toEqual([]);
+      expect(entered(result)).toEqual(['ValidateInput', 'InvalidInput']);
     },
   );
 
@@ -165,11 +167,49 @@ describe('data pipeline input', () => {
       { cutoff: '2023-01-01', feature_snapshots: [{ cutoff: '2023-01-01', with_labels: 'true' }] },
     ],
     ['customers not a boolean', { customers: 'true' }],
+    ['an unknown field', { customer: true }],
+    ['scheduledTime together with date', { scheduledTime: '2024-03-01T23:45:00Z' }],
   ])('refuses feature_snapshots/customers input: %s', async (_, extra) => {
     const result = await run({ date: DATE, ...(extra as Record<string, Json>) });
     expect(result.status).toBe('FAILED');
-    expect(result.error).toBe('InvalidInput');
+    expect(result.error).toBe('InvalidPipelineInput');
+    const field = Object.keys(extra as object).find((k) => k !== 'feature_snapshots') ?? 'feature_snapshots';
+    expect(result.cause).toMatch(new RegExp(`data-pipeline: invalid input: .*(${field}|date)`));
     expect(glueCalls(result)).toEqual([]);
+  });
+
+  it('a scheduled run on another weekday builds the one unlabelled snapshot of its UTC day', async () => {
+    // 2024-03-01 is a Friday; the local settings build the training snapshots on Saturdays (6).
+    const result = await runThrough({ scheduledTime: `${DATE}T23:45:00Z` });
+    expect(result.status).toBe('SUCCEEDED');
+    const calls = glueCalls(result);
+    expect(calls.map((c) => c.state)).toEqual(['IngestTransactions', 'SessionizeClickstream', 'BuildFeatures']);
+    expect(calls[0]?.args).toMatchObject({ '--date': DATE, '--layout': 'generic', '--run-id': result.name });
+    expect(calls[2]?.args).toMatchObject({ '--cutoff': DATE, '--with-labels': 'false' });
+  });
+
+  it("a scheduled run on the training-snapshots weekday also builds the next training run's labelled snapshots", async () => {
+    const root = tempRoot();
+    await seedSilverDay(root, '2024-03-01', 20);
+    await seedSilverDay(root, '2024-03-02', 20);
+    const result = await runLocal({
+      stateMachine: 'data-pipeline',
+      root,
+      input: { scheduledTime: '2024-03-02T23:45:00Z' }, // a Saturday
+      waits: 'none',
+      env: { CLV_PYTHON: fakePython },
+    });
+    expect(result.status).toBe('SUCCEEDED');
+    const builds = glueCalls(result).filter((c) => c.state === 'BuildFeatureSnapshot');
+    // rollingCutoffs(2024-03-02): test 2023-03-03 (365 days back over 2024-02-29), validation 91 days before, training 91 before that,
+    // and one more stacked snapshot 91 days earlier; then the day's scoring snapshot.
+    expect(builds.map((c) => [c.args['--cutoff'], c.args['--with-labels']])).toEqual([
+      ['2022-06-03', 'true'],
+      ['2022-09-02', 'true'],
+      ['2022-12-02', 'true'],
+      ['2023-03-03', 'true'],
+      ['2024-03-02', 'false'],
+    ]);
   });
 
   it('feature_snapshots runs build_features once per item, in order, with its cutoff and with_labels', async () => {
@@ -197,6 +237,7 @@ describe('data pipeline input', () => {
       expect(b.args).toMatchObject({ '--run-id': result.name, '--snapshots-uri': 's3://clv-local-features/snapshots' });
     }
     expect(entered(result)).not.toContain('BuildFeatures');
+    expect(entered(result)[0]).toBe('ValidateInput');
     const out = result.output as {
       date: string;
       snapshots: { cutoff: string; with_labels: string; jobRunId: string }[];

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../../lib/paths.js';
 import { dispatch, helpText } from '../../local/cli/commands.js';
-import { formatProgress, parseFailures, parseInput } from '../../local/cli/run-command.js';
+import { formatProgress, inputRefusal, parseFailures, parseInput } from '../../local/cli/run-command.js';
 
 describe('clv CLI helpers', () => {
   it('reads input as JSON text or @file, naming the problem', () => {
@@ -16,6 +16,20 @@ describe('clv CLI helpers', () => {
     expect(parseInput(`@${file}`)).toEqual({ b: [1] });
     expect(() => parseInput('{nope')).toThrow('--input is not valid JSON');
     expect(() => parseInput('@/no/such/file.json')).toThrow('--input file not found: /no/such/file.json');
+  });
+
+  it.each([
+    ['data-pipeline', { date: '2024-02-30' }, 'data-pipeline: invalid input: date: expected a date YYYY-MM-DD'],
+    ['training-pipeline.asl.json', { test_cutoff: 1 }, 'training-pipeline: invalid input: training_cutoff: required'],
+    ['batch-scoring', { cutoff: '2024-03-01', extra: true }, 'batch-scoring: invalid input: extra: unknown field'],
+  ])('checks the input of %s before a run', (machine, input, message) => {
+    expect(inputRefusal(machine, input)).toContain(message);
+  });
+
+  it('passes a valid input and state machines without an input schema', () => {
+    expect(inputRefusal('batch-scoring', { cutoff: '2024-03-01' })).toBeUndefined();
+    expect(inputRefusal('data-pipeline', { scheduledTime: '2024-03-01T23:45:00Z' })).toBeUndefined();
+    expect(inputRefusal('some-other-machine', { anything: 1 })).toBeUndefined();
   });
 
   it('parses --fail KEY[=N]', () => {
@@ -93,5 +107,18 @@ describe('npm run clv -- run', () => {
       { cwd: repoRoot, encoding: 'utf8' },
     );
     expect(help).toContain('usage: npm run clv -- run <state-machine>');
+  });
+
+  it('refuses a bad pipeline input before starting an execution: exit 2, the field named, no history', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'clv-cli-'));
+    const r = spawnSync(
+      path.join(repoRoot, 'node_modules', '.bin', 'tsx'),
+      ['local/cli/clv.ts', 'run', 'batch-scoring', '--input', '{"cutoff":"2024-13-01"}', '--root', root],
+      { cwd: repoRoot, encoding: 'utf8' },
+    );
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('batch-scoring: invalid input: cutoff: expected a date YYYY-MM-DD, got "2024-13-01"');
+    expect(r.stderr).not.toContain('▶');
+    expect(fs.existsSync(path.join(root, '_local', 'executions'))).toBe(false);
   });
 });
