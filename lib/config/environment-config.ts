@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_STACKED_SNAPSHOTS } from '../contracts/pipeline-inputs.js';
 
 /** The environments the platform deploys to. */
 export const ENVIRONMENT_NAMES = ['dev', 'staging', 'prod'] as const;
@@ -11,8 +12,11 @@ export const LOG_RETENTION_DAYS = [
 
 const awsAccount = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id');
 const awsRegion = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region such as eu-west-1');
-/** A calendar date YYYY-MM-DD that exists (2023-02-30 is refused). */
-const isoDate = z.iso.date({ message: 'must be a date YYYY-MM-DD' });
+/** An EventBridge Scheduler cron expression (six fields). */
+const cron = z.string().regex(/^cron\(\S+ \S+ \S+ \S+ \S+ \S+\)$/, 'must be an EventBridge cron(...) with six fields');
+const positiveInt = z.number().int().min(1);
+/** A ratio in [0, 1]. */
+const ratio = z.number().min(0).max(1);
 /**
  * Configuration of one deployment environment. Parsed with zod in `bin/` only and passed down as typed props.
  */
@@ -71,11 +75,14 @@ export const environmentConfigSchema = z
         /** Run the daily data pipeline on a schedule (off: start executions by hand). */
         scheduleEnabled: z.boolean(),
         /** EventBridge Scheduler cron expression (UTC) of the daily run; the input date is the day before. */
-        scheduleCron: z
-          .string()
-          .regex(/^cron\(\S+ \S+ \S+ \S+ \S+ \S+\)$/, 'must be an EventBridge cron(...) with six fields'),
+        scheduleCron: cron,
         /** Maximum run time of one execution (minutes). */
         timeoutMinutes: z.number().int().min(10).max(1440),
+        /**
+         * UTC weekday (0 = Sunday .. 6 = Saturday) of the run date on which the daily run also builds the labelled
+         * feature snapshots the next scheduled training run needs (its rolling cutoffs).
+         */
+        trainingSnapshotsWeekday: z.number().int().min(0).max(6),
       })
       .strict(),
     trainingPipeline: z
@@ -83,23 +90,79 @@ export const environmentConfigSchema = z
         /** Run the weekly training pipeline on a schedule (off: start executions by hand). */
         scheduleEnabled: z.boolean(),
         /** EventBridge Scheduler cron expression (UTC) of the weekly run. */
-        scheduleCron: z
-          .string()
-          .regex(/^cron\(\S+ \S+ \S+ \S+ \S+ \S+\)$/, 'must be an EventBridge cron(...) with six fields'),
+        scheduleCron: cron,
         /** Maximum run time of one execution (minutes); a tuning run is 20 trials, 2 at a time, up to 2 h each. */
         timeoutMinutes: z.number().int().min(60).max(2880),
         /** Scheduled runs tune hyperparameters (SageMaker HPO) instead of training once. */
         tune: z.boolean(),
         /**
-         * Cutoffs of the scheduled runs (YYYY-MM-DD): labelled feature snapshots must exist for each, so the test
-         * cutoff's 12-month label window must be fully observed. Advanced by a config change (runbook).
+         * How a scheduled run derives its cutoffs from its run date (the day before the scheduled time):
+         * test = run date − labelHorizonDays (its label window is fully observed), validation = test − spacingDays,
+         * training = validation − spacingDays, and stackedSnapshots training cutoffs spacingDays apart ending at
+         * training. The ValidateInput Lambda applies it (lib/contracts/pipeline-inputs.ts `rollingCutoffs`).
          */
-        cutoffs: z
-          .object({ training: isoDate, validation: isoDate, test: isoDate })
-          .strict()
-          .refine((c) => c.training < c.validation && c.validation < c.test, {
-            message: 'cutoffs must be in order: training < validation < test',
-          }),
+        rollingCutoffs: z
+          .object({
+            /** Days of the label window (12-month revenue and churn): 365. */
+            labelHorizonDays: positiveInt,
+            /** Days between consecutive cutoffs (training, validation, test and the stacked snapshots). */
+            spacingDays: positiveInt,
+            /** Labelled snapshots stacked into the training set (1 = the training cutoff only). */
+            stackedSnapshots: z.number().int().min(1).max(MAX_STACKED_SNAPSHOTS),
+          })
+          .strict(),
+        /** Thresholds of the model gate; a hand-started run may override any of them. */
+        gates: z
+          .object({
+            /** Minimum Gini of the revenue head on the test set. */
+            minGini: z.number().min(-1).max(1),
+            /** Minimum ROC AUC of the churn head on the test set. */
+            minChurnAuc: ratio,
+            /** Minimum share of the test set's revenue captured by the top predicted decile. */
+            minTopDecileCapture: ratio,
+            /** Minimum relative RMSE reduction against the heuristic baseline (0: at least as good). */
+            minHeuristicRmseReduction: z.number().min(-10).max(1),
+            /** Minimum rows of the test set; fewer and the metrics are not trusted. */
+            minTestRows: positiveInt,
+            /** Largest relative RMSE increase allowed against the Production (champion) model. */
+            championMaxRmseIncrease: z.number().min(0).max(10),
+            /** Largest absolute Gini decrease allowed against the Production (champion) model. */
+            championMaxGiniDecrease: z.number().min(0).max(2),
+            /** Minimum ratio of a slice's metric to the best slice's (fairness), in [0, 1]. */
+            fairnessMinRatio: ratio,
+            /** Slices with fewer customers are reported, not gated. */
+            fairnessMinSliceCustomers: positiveInt,
+          })
+          .strict(),
+      })
+      .strict(),
+    batchScoring: z
+      .object({
+        /** Run the weekly batch scoring on a schedule (off: start executions by hand). */
+        scheduleEnabled: z.boolean(),
+        /** EventBridge Scheduler cron expression (UTC) of the weekly run; it scores the day before. */
+        scheduleCron: cron,
+        /** Maximum run time of one execution (minutes). */
+        timeoutMinutes: z.number().int().min(30).max(2880),
+        /** SageMaker Batch Transform of the scoring set. */
+        transform: z
+          .object({
+            /** Instance type of the transform job (ml.<family>.<size>). */
+            instanceType: z
+              .string()
+              .regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, 'must be a SageMaker instance type ml.<family>.<size>'),
+            /** Instances of the transform job. */
+            instanceCount: z.number().int().min(1).max(100),
+            /** Parallel requests to each instance. */
+            maxConcurrentTransforms: positiveInt,
+            /** Largest request payload (MB); 0 lets SageMaker stream, 100 is the SageMaker limit. */
+            maxPayloadInMB: z.number().int().min(0).max(100),
+            /** Records per request: many (MultiRecord) or one (SingleRecord). */
+            batchStrategy: z.enum(['MultiRecord', 'SingleRecord']),
+            /** How the input is split into records: None (whole object) or Line. */
+            splitType: z.enum(['None', 'Line']),
+          })
+          .strict(),
       })
       .strict(),
     featureStore: z

@@ -6,11 +6,34 @@ const shared = {
 };
 
 /**
- * Cutoffs of the scheduled training runs: labelled snapshots for these dates must exist (the data pipeline run with
- * with_labels=true); the test cutoff's 12-month label window must be fully observed. See
- * docs/runbooks/training-pipeline.md for how and when to advance them.
+ * Rolling cutoffs of the scheduled training runs (derived from each run's date by the ValidateInput Lambda): a
+ * 12-month label window, quarterly spacing, two stacked labelled snapshots. The data pipeline builds those snapshots
+ * on the run date's weekday `dataPipeline.trainingSnapshotsWeekday` (Saturday, the day before the Sunday training).
  */
-const trainingCutoffs = { training: '2022-01-01', validation: '2022-07-01', test: '2023-01-01' };
+const rollingCutoffs = { labelHorizonDays: 365, spacingDays: 91, stackedSnapshots: 2 };
+
+/** Model gate thresholds (docs/model.md): absolute quality, champion comparison and fairness. */
+const gates = {
+  minGini: 0.3,
+  minChurnAuc: 0.6,
+  minTopDecileCapture: 0.15,
+  minHeuristicRmseReduction: 0,
+  minTestRows: 50,
+  championMaxRmseIncrease: 0.05,
+  championMaxGiniDecrease: 0.02,
+  fairnessMinRatio: 0.8,
+  fairnessMinSliceCustomers: 30,
+};
+
+/** Batch Transform of the weekly scoring: one ml.m5.xlarge, whole-object CSV requests up to the 100 MB limit. */
+const transform = {
+  instanceType: 'ml.m5.xlarge',
+  instanceCount: 1,
+  maxConcurrentTransforms: 1,
+  maxPayloadInMB: 100,
+  batchStrategy: 'MultiRecord',
+  splitType: 'None',
+} as const;
 
 /**
  * Raw values of each environment. They are validated by `loadEnvironmentConfig` before any stack sees them.
@@ -33,13 +56,25 @@ export const ENVIRONMENTS: Record<EnvironmentName, unknown> = {
     },
     clickstream: { bufferIntervalSeconds: 300, bufferSizeMiB: 64 },
     glue: { workerType: 'G.1X', numberOfWorkers: 2, timeoutMinutes: 60 },
-    dataPipeline: { scheduleEnabled: false, scheduleCron: 'cron(45 23 * * ? *)', timeoutMinutes: 180 },
+    dataPipeline: {
+      scheduleEnabled: false,
+      scheduleCron: 'cron(45 23 * * ? *)',
+      timeoutMinutes: 180,
+      trainingSnapshotsWeekday: 6,
+    },
     trainingPipeline: {
       scheduleEnabled: false,
       scheduleCron: 'cron(0 3 ? * SUN *)',
       timeoutMinutes: 720,
       tune: false,
-      cutoffs: trainingCutoffs,
+      rollingCutoffs,
+      gates,
+    },
+    batchScoring: {
+      scheduleEnabled: false,
+      scheduleCron: 'cron(0 6 ? * SUN *)',
+      timeoutMinutes: 240,
+      transform,
     },
     featureStore: { onlineStoreEnabled: false },
   } satisfies EnvironmentConfig,
@@ -59,13 +94,25 @@ export const ENVIRONMENTS: Record<EnvironmentName, unknown> = {
     },
     clickstream: { bufferIntervalSeconds: 300, bufferSizeMiB: 64 },
     glue: { workerType: 'G.1X', numberOfWorkers: 2, timeoutMinutes: 120 },
-    dataPipeline: { scheduleEnabled: true, scheduleCron: 'cron(45 23 * * ? *)', timeoutMinutes: 360 },
+    dataPipeline: {
+      scheduleEnabled: true,
+      scheduleCron: 'cron(45 23 * * ? *)',
+      timeoutMinutes: 360,
+      trainingSnapshotsWeekday: 6,
+    },
     trainingPipeline: {
       scheduleEnabled: true,
       scheduleCron: 'cron(0 3 ? * SUN *)',
       timeoutMinutes: 1440,
       tune: false,
-      cutoffs: trainingCutoffs,
+      rollingCutoffs,
+      gates,
+    },
+    batchScoring: {
+      scheduleEnabled: true,
+      scheduleCron: 'cron(0 6 ? * SUN *)',
+      timeoutMinutes: 240,
+      transform,
     },
     featureStore: { onlineStoreEnabled: false },
   } satisfies EnvironmentConfig,
@@ -85,13 +132,25 @@ export const ENVIRONMENTS: Record<EnvironmentName, unknown> = {
     },
     clickstream: { bufferIntervalSeconds: 120, bufferSizeMiB: 64 },
     glue: { workerType: 'G.1X', numberOfWorkers: 10, timeoutMinutes: 240 },
-    dataPipeline: { scheduleEnabled: true, scheduleCron: 'cron(45 23 * * ? *)', timeoutMinutes: 720 },
+    dataPipeline: {
+      scheduleEnabled: true,
+      scheduleCron: 'cron(45 23 * * ? *)',
+      timeoutMinutes: 720,
+      trainingSnapshotsWeekday: 6,
+    },
     trainingPipeline: {
       scheduleEnabled: true,
       scheduleCron: 'cron(0 3 ? * SUN *)',
       timeoutMinutes: 1440,
       tune: false,
-      cutoffs: trainingCutoffs,
+      rollingCutoffs,
+      gates,
+    },
+    batchScoring: {
+      scheduleEnabled: true,
+      scheduleCron: 'cron(0 6 ? * SUN *)',
+      timeoutMinutes: 240,
+      transform,
     },
     featureStore: { onlineStoreEnabled: false },
   } satisfies EnvironmentConfig,

@@ -8,6 +8,8 @@ const STAR_ONLY = [
   /^cloudwatch:PutMetricData$/,
   // ECR issues registry tokens per account; the action has no resource-level permissions.
   /^ecr:GetAuthorizationToken$/,
+  // Listing model packages has no resource-level permissions (the model-registry Lambda lists one group by name).
+  /^sagemaker:ListModelPackages$/,
 ];
 
 let t: PlatformTemplates;

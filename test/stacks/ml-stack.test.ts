@@ -107,7 +107,13 @@ describe('data pipeline ASL', () => {
   it('retries and catches every job, query and Lambda task, and the catch alerts and fails', () => {
     for (const [name, state] of tasks.filter(([, s]) => !s.Resource?.includes('sns:publish'))) {
       expect(state.Retry?.length, name).toBeGreaterThan(0);
+      // ValidateInput fails without an alert on an invalid input (the caller's mistake), alerts on anything else.
+      const invalidInput =
+        name === 'ValidateInput'
+          ? [expect.objectContaining({ ErrorEquals: ['InvalidPipelineInput'], Next: 'InvalidInput' })]
+          : [];
       expect(state.Catch, name).toEqual([
+        ...invalidInput,
         expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'NotifyFailure' }),
       ]);
     }
@@ -142,6 +148,7 @@ describe('ML stack: the data pipeline state machine', () => {
     expect(Object.fromEntries(timeouts)).toEqual({
       'clv-prod-data-pipeline': config.dataPipeline.timeoutMinutes * 60,
       'clv-prod-training-pipeline': config.trainingPipeline.timeoutMinutes * 60,
+      'clv-prod-batch-scoring': config.batchScoring.timeoutMinutes * 60,
     });
   });
 
@@ -178,7 +185,9 @@ describe('ML stack: the data pipeline state machine', () => {
       expect(jobs.some((j) => j.includes(`:job/clv-prod-${name}`))).toBe(true);
     }
     expect(JSON.stringify(bySid.AthenaQuery?.Resource)).toContain(':workgroup/clv-prod');
-    expect(bySid.QualityGate?.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^QualityGate/), 'Arn'] });
+    expect(bySid.QualityGate?.Resource).toEqual({
+      'Fn::GetAtt': [expect.stringMatching(/^DataPipelineQualityGate/), 'Arn'],
+    });
     expect(asArray(bySid.Alerts?.Action)).toEqual(['sns:Publish']);
     expect(JSON.stringify(bySid.Alerts?.Resource)).toContain('Alerts');
   });
@@ -198,7 +207,7 @@ describe('ML stack: the data pipeline state machine', () => {
   });
 
   it('the quality gate Lambda reads Athena results and writes quality reports only', () => {
-    const statements = policyStatements(ml).filter((s) => s.policy.startsWith('QualityGateRole'));
+    const statements = policyStatements(ml).filter((s) => s.policy.startsWith('DataPipelineQualityGateRole'));
     const s3 = statements.filter((s) => asArray(s.Action).some((a) => a.startsWith('s3:')));
     expect(s3.map((s) => [s.Sid, asArray(s.Action)])).toEqual(
       expect.arrayContaining([

@@ -15,13 +15,14 @@ import { bundleEntries, bundleHash, SOURCE_TARBALL, writeSageMakerBundle } from 
 /** Where the SageMaker code lives in the artifacts bucket (the ASL files reference it). */
 export const SAGEMAKER_CODE_PREFIX = 'code/sagemaker/';
 /**
- * Files the jobs cannot run without: the entry points the ASL and the model package name, and the feature contract
+ * Files the jobs cannot run without: the entry points the ASL files (training, evaluation, batch scoring's publish) and the model package name, and the feature contract
  * copy clv_model.spec.load_spec reads in the containers (sagemaker/tests checks it equals contracts/).
  */
 export const SAGEMAKER_REQUIRED_FILES = [
   'train.py',
   'evaluate.py',
   'inference.py',
+  'publish.py',
   'clv_model/__init__.py',
   'clv_model/feature_contract.json',
 ] as const;

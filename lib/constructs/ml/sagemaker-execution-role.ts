@@ -29,7 +29,7 @@ export interface SageMakerExecutionRoleProps {
 }
 
 /**
- * The role SageMaker training, tuning and processing jobs run with: reads its inputs and writes its outputs under
+ * The role SageMaker training, tuning, processing and transform jobs (and the models they serve) run with: reads its inputs and writes its outputs under
  * named prefixes only, uses the platform key, writes the jobs' own CloudWatch log groups, publishes job metrics to
  * SageMaker's namespaces, and pulls the XGBoost framework image of the stack's region.
  */
@@ -43,7 +43,7 @@ export class SageMakerExecutionRole extends Construct {
       assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com', {
         conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
       }),
-      description: `SageMaker training, tuning and evaluation jobs of the CLV training pipeline (${props.environmentName})`,
+      description: `SageMaker jobs and models of the CLV pipelines: training, tuning, evaluation, batch transform, publish (${props.environmentName})`,
     });
     const role = this.role;
 
