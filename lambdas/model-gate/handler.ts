@@ -1,6 +1,7 @@
 /**
  * Model gate Lambda (training pipeline): validates its input, reads evaluation.json from the object store and
- * returns whether the model may be registered (the state machine's Choice branches on `passed`).
+ * returns whether the model may be registered (the state machine's Choice branches on `passed`), with the champion
+ * comparison and the fairness ratios for the alert and the model package metadata.
  */
 import { z } from 'zod';
 import { currentObjectStore } from '../shared/object-store.js';
@@ -23,11 +24,13 @@ export const handler = async (event: unknown): Promise<GateOutput> => {
       `model-gate: ${input.data.evaluation_uri} is not an evaluation report: ${z.prettifyError(evaluation.error)}`,
     );
   }
-  const output = runGate(evaluation.data, input.data.thresholds);
+  const output = runGate(evaluation.data, input.data.thresholds, input.data.champion);
   logger.info('model gate evaluated', {
     passed: output.passed,
     reasons: output.reasons,
     modelVersion: output.model_version,
+    champion: output.champion,
+    fairness: output.fairness,
   });
   return output;
 };

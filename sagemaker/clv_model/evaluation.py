@@ -1,5 +1,6 @@
 """Evaluation of a trained CLV model on a held-out later snapshot: metrics, baselines, slices, SHAP, lineage,
-and the model card (Markdown)."""
+the champion (the Production model, when there is one) on the same snapshot, fairness (disparate-impact
+ratios by slice), and the model card (Markdown)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from .model import CLVModel, revenue_target
 from .spec import CHURN_LABEL
 
 SLICE_COLUMNS = ("country", "acquisition_channel")
+NO_CHAMPION = "no Production model: first model"
 
 
 def evaluate(
@@ -25,8 +27,10 @@ def evaluate(
     rows_in: int | None = None,
     extra_lineage: dict[str, Any] | None = None,
     min_slice_customers: int = 30,
+    champion: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """test_rows: accepted rows (frames.check_rows with labels) of a snapshot later than training's."""
+    """test_rows: accepted rows (frames.check_rows with labels) of a snapshot later than training's.
+    champion: the champion section (evaluate_champion / champion_error); None = no Production model."""
     if len(test_rows) == 0:
         raise ValueError("evaluation needs at least one accepted test row")
     _check_later(model, test_rows)
@@ -103,10 +107,71 @@ def evaluate(
             "baselines": baselines,
             "checks": checks,
             "slices": slices,
+            "fairness": _fairness(slices, min_slice_customers),
+            "champion": champion if champion is not None else {"present": False, "reason": NO_CHAMPION},
             "shap_importance": model.shap_importance(test_rows)[:20],
             "lineage": lineage,
         }
     )
+
+
+def _fairness(slices: dict[str, Any], min_slice_customers: int) -> dict[str, Any]:
+    """Disparate-impact ratio of mean predicted value per slice column (None with fewer than two eligible
+    slices); the model gate recomputes it from the per-slice means with its own thresholds."""
+    return {
+        "metric": "mean predicted revenue, lowest / highest slice",
+        "min_slice_customers": min_slice_customers,
+        "by": {
+            col: (s.get("disparate_impact") or {})
+            | {"eligible_slices": sum(e["customers"] >= min_slice_customers for e in s["slices"].values())}
+            for col, s in slices.items()
+        },
+    }
+
+
+def evaluate_champion(
+    champion: CLVModel,
+    test_rows: pd.DataFrame,
+    *,
+    rows_in: int,
+    min_slice_customers: int = 30,
+    package: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The champion's metrics on the same test snapshot (its own accepted rows of it): the section the model
+    gate compares the challenger against."""
+    if len(test_rows) == 0:
+        raise ValueError("the champion accepted none of the test rows")
+    _check_later(champion, test_rows)
+    y = revenue_target(test_rows)
+    pred = champion.predict(test_rows)
+    p = pred["predicted_revenue_12m"].to_numpy()
+    churn_true = test_rows[CHURN_LABEL].to_numpy(float)
+    churn_prob = pred["churn_probability"].to_numpy()
+    revenue = {k: v for k, v in M.regression_metrics(y, p).items() if not isinstance(v, list | dict)}
+    frame = test_rows.assign(_y=y, _p=p)
+    slices = {
+        col: M.slice_metrics(frame, col, y_true="_y", y_pred="_p", min_customers=min_slice_customers)
+        for col in SLICE_COLUMNS
+        if col in frame.columns
+    }
+    return _clean(
+        {
+            "present": True,
+            "model_version": champion.model_version,
+            "package": package or {},
+            "rows": {"in": int(rows_in), "evaluated": int(len(test_rows))},
+            "revenue": revenue | {"mean_predicted": float(p.mean())},
+            "churn": M.classification_metrics(churn_true, churn_prob, champion.churn_threshold),
+            "fairness": _fairness(slices, min_slice_customers),
+            "schema_hash": champion.spec.schema_hash,
+            "train_cutoffs": champion.lineage.get("train_cutoffs", []),
+        }
+    )
+
+
+def champion_error(message: str, package: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The champion section when a Production model exists but could not be evaluated (the gate fails)."""
+    return {"present": True, "error": message, "package": package or {}}
 
 
 def _check_later(model: CLVModel, test_rows: pd.DataFrame) -> None:
@@ -144,6 +209,28 @@ def _fmt(v: Any, digits: int = 3) -> str:
     if isinstance(v, float):
         return f"{v:,.{digits}f}" if abs(v) < 1000 else f"{v:,.0f}"
     return str(v)
+
+
+def _champion_card(report: dict[str, Any]) -> list[str]:
+    c = report.get("champion") or {"present": False, "reason": NO_CHAMPION}
+    out = ["## Champion (the Production model) on the same test snapshot", ""]
+    if not c.get("present"):
+        return [*out, f"Not compared: {c.get('reason', NO_CHAMPION)}.", ""]
+    if c.get("error"):
+        return [*out, f"The champion could not be evaluated: {c['error']}", ""]
+    r, cr = report["revenue"], c["revenue"]
+    out += [
+        f"Champion {c.get('model_version')} ({c['rows']['evaluated']} rows evaluated).",
+        "",
+        "| model | RMSE | MAE | normalized Gini | top-decile capture | churn AUC |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        f"| challenger {report['model_version']} | {_fmt(r['rmse'])} | {_fmt(r['mae'])} | "
+        f"{_fmt(r['gini_normalized'])} | {_fmt(r['top_decile_capture'])} | {_fmt(report['churn']['auc'])} |",
+        f"| champion {c.get('model_version')} | {_fmt(cr['rmse'])} | {_fmt(cr['mae'])} | "
+        f"{_fmt(cr['gini_normalized'])} | {_fmt(cr['top_decile_capture'])} | {_fmt(c['churn']['auc'])} |",
+        "",
+    ]
+    return out
 
 
 def model_card(report: dict[str, Any]) -> str:
@@ -249,6 +336,7 @@ def model_card(report: dict[str, Any]) -> str:
                 f"{_fmt(e.get('rmse'))} | {_fmt(e.get('gini_normalized'))} | {_fmt(auc)} |"
             )
         out.append("")
+    out += _champion_card(report)
     out += [
         "## Global SHAP importance (revenue head, mean |contribution| in margin units)",
         "",

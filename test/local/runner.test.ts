@@ -126,9 +126,7 @@ describe('Retry and Catch with injected failures (training-pipeline)', () => {
     expect(file.events.every((e) => e.previousEventId === e.id - 1)).toBe(true);
     expect(file.events.map((e) => e.type)).toEqual([
       'ExecutionStarted',
-      'PassStateEntered',
-      'PassStateExited',
-      ...['QueryTrainingSet', 'QueryValidationSet', 'QueryTestSet'].flatMap(() => [
+      ...['ValidateInput', 'QueryTrainingSet', 'QueryValidationSet', 'QueryTestSet'].flatMap(() => [
         'TaskStateEntered',
         'TaskScheduled',
         'TaskStarted',

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { featureContract, featureNames, labelNames } from '../../lib/contracts/feature-contract.js';
+import { toDuckDbSql } from '../../local/athena/compat.js';
 
 const REPO = join(import.meta.dirname, '..', '..');
 const sql = (name: string) => readFileSync(join(REPO, 'sql', 'features', name), 'utf8');
@@ -149,7 +150,42 @@ describe('sql/features on DuckDB', () => {
     expect(await query('scoring_set.sql', '2022-01-01')).toEqual([]);
   });
 
-  it('rejects a cutoff that is not a date', async () => {
+  it('training_set stacks several cutoffs: one row per customer and cutoff, each picked within its own cutoff', async () => {
+    const expected = [
+      ['2023-12-01', 'a', 99n],
+      ['2023-12-01', 'b', 99n],
+      ['2023-12-01', 'd', 99n],
+      ['2024-01-01', 'a', 30n],
+      ['2024-01-01', 'b', 10n],
+    ];
+    // the JSON array text States.JsonToString writes (the ASL's ExecutionParameters) and a plain list
+    for (const list of ['["2023-12-01","2024-01-01"]', '2024-01-01, 2023-12-01']) {
+      const rows = await query('training_set.sql', list);
+      expect(rows.map((r) => [r.cutoff_date, r.customer_id, r.recency_days])).toEqual(expected);
+      for (const r of rows) expect(r.event_time).toBe(`${r.cutoff_date}T00:00:00Z`); // features as of the row's cutoff
+    }
+    // a list of one is the single-cutoff query; a listed cutoff without records adds nothing
+    expect((await query('training_set.sql', '["2024-01-01"]')).map((r) => r.customer_id)).toEqual(['a', 'b']);
+    expect((await query('training_set.sql', '["2024-01-01","2022-01-01"]')).map((r) => r.customer_id)).toEqual([
+      'a',
+      'b',
+    ]);
+  });
+
+  it('rejects a cutoff that is not a date, also as one item of a list', async () => {
     await expect(query('training_set.sql', 'not-a-date')).rejects.toThrow(/date/i);
+    await expect(query('training_set.sql', '["2024-01-01","2024-13-01"]')).rejects.toThrow(/date/i);
+  });
+
+  it('training_set runs through the local Athena compat layer with the ASL parameter literal', async () => {
+    const duck = toDuckDbSql(sql('training_set.sql'), [`'["2023-12-01","2024-01-01"]'`]);
+    const rows = (await conn.runAndReadAll(duck)).getRowObjectsJS();
+    expect(rows.map((r) => `${r.cutoff_date}/${r.customer_id}`)).toEqual([
+      '2023-12-01/a',
+      '2023-12-01/b',
+      '2023-12-01/d',
+      '2024-01-01/a',
+      '2024-01-01/b',
+    ]);
   });
 });

@@ -76,9 +76,16 @@ describe('ML stack: the training pipeline state machine', () => {
     expect(subs.ModelPackageGroupName).toBe('clv-prod-clv-models');
     expect(flat(subs.ArtifactsBucket)).toBe('clv-prod-artifacts-<AWS::AccountId>-eu-west-1');
     expect(flat(subs.SageMakerRoleArn)).toMatch(/^<SageMakerExecutionRole[0-9A-F]+\.Arn>$/);
-    expect(flat(subs.ModelGateFunctionArn)).toMatch(/^<ModelGate[0-9A-F]+\.Arn>$/);
+    expect(flat(subs.ModelGateFunctionArn)).toMatch(/^<TrainingPipelineModelGate[0-9A-F]+\.Arn>$/);
     expect(flat(subs.AlertsTopicArn)).toContain('Alerts');
     ml.hasResourceProperties('AWS::SageMaker::ModelPackageGroup', { ModelPackageGroupName: 'clv-prod-clv-models' });
+  });
+
+  it('substitutes the ValidateInput and model-registry Lambdas and the platform key of the ASL file', () => {
+    const subs = machine(ml, 'clv-prod-training-pipeline').DefinitionSubstitutions as Record<string, unknown>;
+    expect(flat(subs.ValidateInputFunctionArn)).toMatch(/ValidateInput/);
+    expect(flat(subs.ModelRegistryFunctionArn)).toMatch(/ModelRegistry/);
+    expect(flat(subs.KmsKeyArn)).not.toBe('');
   });
 
   it('logs ALL with execution data to a KMS-encrypted group, traces, encrypts its data', () => {
@@ -142,10 +149,10 @@ describe('ML stack: the training pipeline role', () => {
     expect(asArray(bySid.AthenaCatalog?.Resource).map(flat)).toContain(
       'arn:aws:glue:eu-west-1:<AWS::AccountId>:table/clv_prod/customer_features_offline',
     );
-    expect(flat(bySid.AthenaReadsOfflineStore?.Resource)).toBe(
+    expect(flat(bySid.AthenaReadsCustomerFeaturesOffline?.Resource)).toBe(
       'arn:aws:s3:::clv-prod-features-<AWS::AccountId>-eu-west-1/offline-store/*',
     );
-    expect(flat(bySid.ModelGate?.Resource)).toMatch(/^<ModelGate[0-9A-F]+\.Arn>$/);
+    expect(flat(bySid.ModelGate?.Resource)).toMatch(/^<TrainingPipelineModelGate[0-9A-F]+\.Arn>$/);
     expect(asArray(bySid.Alerts?.Action)).toEqual(['sns:Publish']);
     // '*' only in the statement AslStateMachine adds for logging and tracing.
     const star = all.filter((s) => asArray(s.Resource).includes('*'));
@@ -176,7 +183,7 @@ describe('ML stack: the SageMaker execution role', () => {
     });
   });
 
-  it('reads the channels, code and models, writes models and evaluations, under named prefixes only', () => {
+  it('reads the channels, code, models and transform output, writes models, evaluations, scoring files and gold predictions and metrics, under named prefixes only', () => {
     const { all } = statementsOf(ml, 'SageMakerExecutionRole');
     const s3 = (action: string) =>
       all
@@ -189,9 +196,19 @@ describe('ML stack: the SageMaker execution role', () => {
         'arn:aws:s3:::clv-prod-athena-results-<AWS::AccountId>-eu-west-1/results/*',
         `${artifacts}/code/sagemaker/*`,
         `${artifacts}/models/training/*`,
+        `${artifacts}/scoring/*`,
       ].sort(),
     );
-    expect(s3('s3:PutObject')).toEqual([`${artifacts}/evaluations/*`, `${artifacts}/models/training/*`]);
+    const gold = 'arn:aws:s3:::clv-prod-gold-<AWS::AccountId>-eu-west-1';
+    expect(s3('s3:PutObject')).toEqual(
+      [
+        `${artifacts}/evaluations/*`,
+        `${artifacts}/models/training/*`,
+        `${artifacts}/scoring/*`,
+        `${gold}/monitoring_metrics/*`,
+        `${gold}/predictions/*`,
+      ].sort(),
+    );
     expect(s3('s3:DeleteObject')).toEqual([]);
     for (const list of all.filter((s) => asArray(s.Action).includes('s3:ListBucket'))) {
       expect(list.Condition, 'ListBucket is limited by s3:prefix').toMatchObject({
@@ -205,6 +222,7 @@ describe('ML stack: the SageMaker execution role', () => {
     expect(asArray(bySid.JobLogs?.Resource).map(flat).sort()).toEqual([
       'arn:aws:logs:eu-west-1:<AWS::AccountId>:log-group:/aws/sagemaker/ProcessingJobs:*',
       'arn:aws:logs:eu-west-1:<AWS::AccountId>:log-group:/aws/sagemaker/TrainingJobs:*',
+      'arn:aws:logs:eu-west-1:<AWS::AccountId>:log-group:/aws/sagemaker/TransformJobs:*',
     ]);
     expect(bySid.PullFrameworkImage?.Resource).toBe('arn:aws:ecr:eu-west-1:141502667606:repository/sagemaker-xgboost');
     const star = all.filter((s) => asArray(s.Resource).includes('*')).flatMap((s) => asArray(s.Action));
@@ -222,7 +240,7 @@ describe('ML stack: the SageMaker execution role', () => {
 
 describe('ML stack: model gate Lambda and SageMaker code', () => {
   it('the model gate reads evaluation reports only', () => {
-    const { all } = statementsOf(ml, 'ModelGateRole');
+    const { all } = statementsOf(ml, 'TrainingPipelineModelGateRole');
     const s3 = all.filter((s) => asArray(s.Action).some((a) => a.startsWith('s3:')));
     expect(s3.map((s) => [asArray(s.Action), asArray(s.Resource).map(flat)])).toEqual([
       [['s3:GetObject'], ['arn:aws:s3:::clv-prod-artifacts-<AWS::AccountId>-eu-west-1/evaluations/*']],
@@ -259,7 +277,7 @@ describe('ML stack: model gate Lambda and SageMaker code', () => {
 });
 
 describe('ML stack: the weekly training schedule', () => {
-  it('starts the training pipeline weekly (UTC) with the configured cutoffs; enabled in prod', () => {
+  it('starts the training pipeline weekly (UTC) with its scheduled time only: ValidateInput derives the cutoffs', () => {
     const c = loadEnvironmentConfig('prod').trainingPipeline;
     ml.hasResourceProperties('AWS::Scheduler::Schedule', {
       Name: 'clv-prod-training-pipeline-weekly',
@@ -268,12 +286,7 @@ describe('ML stack: the weekly training schedule', () => {
       State: 'ENABLED',
       Target: Match.objectLike({
         Arn: { Ref: Match.stringLikeRegexp('^TrainingPipelineStateMachine') },
-        Input: JSON.stringify({
-          training_cutoff: c.cutoffs.training,
-          validation_cutoff: c.cutoffs.validation,
-          test_cutoff: c.cutoffs.test,
-          tune: c.tune,
-        }),
+        Input: JSON.stringify({ scheduledTime: '<aws.scheduler.scheduled-time>' }),
       }),
     });
     expect(c.scheduleCron).toMatch(/^cron\(\S+ \S+ \? \* (SUN|MON|TUE|WED|THU|FRI|SAT) \*\)$/);
@@ -294,21 +307,31 @@ describe('training pipeline configuration', () => {
     dev: { ...dev, trainingPipeline: { ...dev.trainingPipeline, ...patch } },
   });
 
-  it('schedules staging and prod, not dev; every environment has ordered cutoffs', () => {
+  it('schedules staging and prod, not dev; rolling cutoffs and gate thresholds of the contract', () => {
     expect(loadEnvironmentConfig('dev').trainingPipeline.scheduleEnabled).toBe(false);
     expect(loadEnvironmentConfig('staging').trainingPipeline.scheduleEnabled).toBe(true);
     expect(loadEnvironmentConfig('prod').trainingPipeline.scheduleEnabled).toBe(true);
+    const t = loadEnvironmentConfig('dev').trainingPipeline as unknown as Record<string, unknown>;
+    expect(t.cutoffs).toBeUndefined();
+    expect(t.rollingCutoffs).toEqual({ labelHorizonDays: 365, spacingDays: 91, stackedSnapshots: 2 });
+    expect(t.gates).toEqual({
+      minGini: 0.3,
+      minChurnAuc: 0.6,
+      minTopDecileCapture: 0.15,
+      minHeuristicRmseReduction: 0,
+      minTestRows: 50,
+      championMaxRmseIncrease: 0.05,
+      championMaxGiniDecrease: 0.02,
+      fairnessMinRatio: 0.8,
+      fairnessMinSliceCustomers: 30,
+    });
   });
 
   it.each([
-    [{ cutoffs: { training: '2022-07-01', validation: '2022-01-01', test: '2023-01-01' } }, /cutoffs must be in order/],
-    [
-      { cutoffs: { training: '2022-01-01', validation: '2022-02-30', test: '2023-01-01' } },
-      /validation: must be a date/,
-    ],
     [{ scheduleCron: 'rate(7 days)' }, /dev\.trainingPipeline\.scheduleCron/],
     [{ timeoutMinutes: 10 }, /dev\.trainingPipeline\.timeoutMinutes/],
     [{ tuning: true }, /tuning/],
+    [{ cutoffs: { training: '2022-01-01', validation: '2022-07-01', test: '2023-01-01' } }, /cutoffs/],
   ] as const)('rejects %j naming the field', (patch, message) => {
     expect(() => loadEnvironmentConfig('dev', {}, withTraining(patch))).toThrow(message);
   });
