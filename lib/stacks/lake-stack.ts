@@ -13,6 +13,7 @@ import { acknowledgeNag } from '../constructs/security/acknowledge.js';
 import { nagBucketArn } from '../constructs/security/s3-prefix-access.js';
 import { LakeBucket } from '../constructs/storage/lake-bucket.js';
 import { LAKE_TABLES, type LakeZone } from '../contracts/lake-tables.js';
+import { namedQueryDescription } from '../contracts/sql-queries.js';
 import { repoRoot } from '../paths.js';
 import { type LakeBucketKey, lakeBucketName } from './lake-names.js';
 import type { LakeRefs, LakeSource, PlatformStackProps } from './platform-stack-props.js';
@@ -32,7 +33,8 @@ export function sqlFiles(dir = path.join(repoRoot, 'sql')): string[] {
  * The data lake: the platform KMS key and the buckets of every zone (raw/bronze, curated/silver, gold, features,
  * artifacts/models, Athena results) plus the access-logs bucket; the Glue database with one table per entry of
  * lib/contracts/lake-tables.ts; the Athena workgroup (enforced, KMS, bytes-scanned cutoff) with the named queries
- * of sql/; and the contracts the Glue jobs read, under s3://<artifacts>/glue/contracts/.
+ * of sql/ (the pipelines' queries and the analysts' queries of sql/analytics/, described in
+ * lib/contracts/sql-queries.ts); and the contracts the Glue jobs read, under s3://<artifacts>/glue/contracts/.
  */
 export class LakeStack extends Stack implements LakeSource {
   readonly key: kms.Key;
@@ -194,7 +196,7 @@ export class LakeStack extends Stack implements LakeSource {
       const name = file.replace(/^sql\//, '').replace(/\.sql$/, '');
       const query = new athena.CfnNamedQuery(this, `NamedQuery-${name.replace(/[^A-Za-z0-9]/g, '-')}`, {
         name: `clv-${name.replace(/\//g, '-')}`,
-        description: `${file} (positional ? parameters: pass them as execution parameters)`,
+        description: namedQueryDescription(file),
         database: this.databaseName,
         workGroup: this.workGroupName,
         queryString: fs.readFileSync(path.join(repoRoot, file), 'utf8'),

@@ -1,7 +1,11 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadEnvironmentConfig } from '../../lib/config/load-config.js';
 import { LAKE_TABLES } from '../../lib/contracts/lake-tables.js';
+import { ANALYTICS_QUERIES } from '../../lib/contracts/sql-queries.js';
+import { repoRoot } from '../../lib/paths.js';
 import { sqlFiles } from '../../lib/stacks/lake-stack.js';
 import { synthTemplates } from './templates.js';
 
@@ -243,6 +247,37 @@ describe('Lake stack: catalog and Athena', () => {
       Database: 'clv_prod',
       WorkGroup: 'clv-prod',
       QueryString: Match.stringLikeRegexp('FROM silver_transactions'),
+    });
+  });
+
+  it("ships the analysts' queries of sql/analytics/ as named queries, described with their parameters", () => {
+    const names = Object.keys(ANALYTICS_QUERIES);
+    expect(names).toEqual([
+      'scoring_runs',
+      'top_customers_by_clv',
+      'clv_churn_by_segment',
+      'week_over_week_movers',
+      'tier_migration_matrix',
+    ]);
+    const queries = Object.values(
+      prod.findResources('AWS::Athena::NamedQuery') as Record<string, { Properties: Record<string, string> }>,
+    ).map((r) => r.Properties);
+    for (const [name, spec] of Object.entries(ANALYTICS_QUERIES)) {
+      const found = queries.filter((q) => q.Name === `clv-analytics-${name}`);
+      expect(found, name).toHaveLength(1);
+      const q = found[0] as Record<string, string>;
+      expect(q.Database).toBe('clv_prod');
+      expect(q.WorkGroup).toBe('clv-prod');
+      expect(q.QueryString).toBe(readFileSync(join(repoRoot, spec.file), 'utf8'));
+      expect(q.Description).toContain(spec.summary);
+      expect(q.Description).toContain(`Source: ${spec.file}.`);
+      expect(q.Description?.length).toBeLessThanOrEqual(1024);
+    }
+    dev.hasResourceProperties('AWS::Athena::NamedQuery', {
+      Name: 'clv-analytics-tier_migration_matrix',
+      Database: 'clv_dev',
+      WorkGroup: 'clv-dev',
+      Description: Match.stringLikeRegexp("1\\) date A 'YYYY-MM-DD'"),
     });
   });
 });
