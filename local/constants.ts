@@ -38,3 +38,5 @@ export const stateMachineArn = (name: string): string =>
 export const executionArn = (stateMachine: string, execution: string): string =>
   `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:${LOCAL_PREFIX}-${stateMachine}:${execution}`;
 export const roleArn = (name: string): string => `arn:aws:iam::${LOCAL_ACCOUNT}:role/${LOCAL_PREFIX}-${name}`;
+/** The lake's KMS key in the local "account" (the local stand-ins record it; nothing is encrypted locally). */
+export const LOCAL_KMS_KEY_ARN = `arn:aws:kms:${LOCAL_REGION}:${LOCAL_ACCOUNT}:key/00000000-0000-4000-8000-000000000000`;

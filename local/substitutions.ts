@@ -9,6 +9,7 @@ import {
   kebab,
   LAKE_ZONES,
   type LakeZone,
+  LOCAL_KMS_KEY_ARN,
   LOCAL_PREFIX,
   lambdaArn,
   roleArn,
@@ -32,6 +33,7 @@ const fixed: Record<string, string> = {
   SageMakerRoleArn: roleArn('sagemaker'),
   TrainingImageUri: LOCAL_TRAINING_IMAGE,
   FeatureGroupName: `${LOCAL_PREFIX}-customer-features`,
+  KmsKeyArn: LOCAL_KMS_KEY_ARN,
 };
 
 const suffixRule = (suffix: string, pattern: string, value: (stem: string) => string): Rule => ({

@@ -4,7 +4,7 @@
  * Location in AWS: s3://<zone bucket>/<prefix>/. Types are Glue/Athena types.
  *
  * Layouts follow the writers: glue-scripts/clv_glue (ingest, sessionize, features; docs/glue-jobs.md), the
- * Firehose delivery (Ingestion stack) and the SageMaker batch inference output.
+ * Firehose delivery (Ingestion stack) and the batch-scoring publish step (sagemaker/clv_model/publish.py).
  */
 import { glueColumns, OFFLINE_STORE_PARTITION_KEYS } from './feature-contract.js';
 
@@ -33,7 +33,8 @@ export interface LakeTable {
   readonly partitionKeys: readonly LakeColumn[];
   /**
    * Partition projection per partition key (Athena computes partitions instead of reading the catalog).
-   * Absent: partitions are registered in the catalog by the writer (the feature store's offline store).
+   * Absent: partitions are registered in the catalog by the writer (the feature store's offline store, the
+   * batch-scoring pipeline's predictions).
    */
   readonly projection?: Readonly<Record<string, PartitionProjection>>;
 }
@@ -200,42 +201,50 @@ export const LAKE_TABLES: readonly LakeTable[] = [
   },
   {
     name: 'predictions',
-    description: 'Batch scoring output per customer (JSON lines); dt = scoring date',
+    description:
+      'Weekly batch scoring output, one row per scored customer (sagemaker/publish.py); a rerun replaces its own ' +
+      'scoring_date/model_version partition only',
     zone: 'gold',
     prefix: 'predictions',
-    format: 'json',
+    format: 'parquet',
     columns: [
       s('customer_id'),
-      { name: 'predicted_revenue_12m', type: 'double' },
-      { name: 'churn_probability', type: 'double' },
-      { name: 'clv_score', type: 'double' },
+      { name: 'predicted_revenue_12m', type: 'double', comment: 'GBP, next 12 months' },
+      { name: 'churn_probability', type: 'double', comment: 'no purchase in the next 6 months' },
+      { name: 'clv_score', type: 'double', comment: '0..100 percentile of the training snapshot' },
       s('tier', 'Low | Medium | High'),
-      s('model_version'),
-      s('scoring_date'),
-      { name: 'top_reasons', type: 'array<struct<feature:string,contribution:double>>' },
-      s('status', 'scored | rejected'),
-      s('reason', 'why a row was rejected'),
+      ...[1, 2, 3].flatMap((k): LakeColumn[] => [
+        s(`reason_${k}_feature`, `feature of the ${k}. largest contribution to the revenue head`),
+        { name: `reason_${k}_contribution`, type: 'double', comment: 'margin units of the revenue head' },
+      ]),
+      s('reasons_method', 'how the reasons were computed (e.g. pred_contribs = exact TreeSHAP)'),
     ],
-    partitionKeys: [dt('scoring date')],
-    projection: { dt: DAILY },
+    partitionKeys: [s('scoring_date', 'the cutoff scored (YYYY-MM-DD)'), s('model_version')],
+    // No partition projection: the batch-scoring pipeline registers each partition in the Glue catalog
+    // (RegisterPartition, glue:BatchCreatePartition) after publishing it. model_version is not known in advance,
+    // so it could only be an *injected* projected key, and Athena then refuses every query without a literal
+    // equality on it (CONSTRAINT_VIOLATION), e.g. "top customers at the latest scoring date". Projection is
+    // all-or-nothing per table, so scoring_date is catalogued too (one partition per weekly run).
   },
   {
     name: 'monitoring_metrics',
-    description: 'Drift and proxy metrics per run (monitoring Lambdas, JSON lines); dt = evaluation date',
+    description:
+      'Metrics per pipeline run (batch scoring summary; drift and proxy metrics), one file per run under run_date',
     zone: 'gold',
-    prefix: 'monitoring/metrics',
-    format: 'json',
+    prefix: 'monitoring_metrics',
+    format: 'parquet',
     columns: [
-      s('metric'),
-      s('feature', 'the feature a drift metric is about; null for model-level metrics'),
-      { name: 'value', type: 'double' },
-      { name: 'threshold', type: 'double' },
-      s('status', 'ok | warn | alert'),
+      s('run_id', 'the execution name'),
+      s('pipeline', 'batch-scoring | monitoring | ...'),
       s('model_version'),
-      s('computed_at', 'ISO-8601 UTC'),
+      s('metric'),
+      s('feature', 'the feature a metric is about; null for run-level metrics'),
+      { name: 'value', type: 'double' },
+      s('details', 'JSON'),
+      s('created_at', 'ISO-8601 UTC'),
     ],
-    partitionKeys: [dt('evaluation date')],
-    projection: { dt: DAILY },
+    partitionKeys: [s('run_date', "the run's date (batch scoring: the cutoff scored)")],
+    projection: { run_date: DAILY },
   },
 ];
 

@@ -5,12 +5,14 @@
  */
 import '../polyfills.js';
 import { type CommandTable, dispatch } from './commands.js';
+import { modelsCommand } from './models-command.js';
 import { generateCommand } from './python-command.js';
 import { runCommand } from './run-command.js';
 
 export const COMMANDS: CommandTable = {
   run: runCommand,
   generate: generateCommand,
+  models: modelsCommand,
 };
 
 dispatch(COMMANDS, process.argv.slice(2)).then(

@@ -17,8 +17,8 @@ import { jobFailed, serviceError } from '../errors.js';
 import { readObject, writeObject } from '../storage.js';
 import { type Integration, type Json, type RuntimeServices, toJson } from './types.js';
 
-/** The local workgroup's result location (the workgroup's ResultConfiguration in AWS). */
-export const WORKGROUP_OUTPUT_LOCATION = `s3://${bucketName('AthenaResults')}/query-results/`;
+/** The local workgroup's result location: the Lake stack's workgroup ResultConfiguration (…/results/). */
+export const WORKGROUP_OUTPUT_LOCATION = `s3://${bucketName('AthenaResults')}/results/`;
 
 const StartQueryExecution = z.looseObject({
   QueryString: z.string().min(1),

@@ -2,15 +2,18 @@
  * Durable local equivalents of the control-plane services, as JSON files under <root>/_local/ that later steps
  * and later runs read:
  * - SageMaker Model Registry (aws-sdk:sagemaker:createModelPackage, updateModelPackage, describeModelPackage,
- *   listModelPackages): <root>/_local/registry/<group>/<version>.json;
+ *   listModelPackages): <root>/_local/registry/<group>/<version>.json; the stage convention of
+ *   docs/model-registry.md (CustomerMetadataProperties.stage: Staging, Shadow, Canary, Production, Archived) is
+ *   kept and checked, and `clv models` approves/rejects packages (setPackageDecision);
  * - SNS (sns:publish): one JSON line per message in <root>/_local/sns/<topic>.jsonl;
  * - EventBridge (events:putEvents): one JSON line per entry in <root>/_local/events.jsonl;
- * - S3 (aws-sdk:s3:getObject, putObject): the local object store.
+ * - S3 (aws-sdk:s3:getObject, putObject, copyObject): the local object store.
  */
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
+import { MODEL_STAGES } from '../../lambdas/model-registry/registry.js';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from '../constants.js';
 import { serviceError } from '../errors.js';
 import { resolveS3Uri, writeObject } from '../storage.js';
@@ -31,6 +34,13 @@ function appendJsonLine(file: string, record: Json): void {
 
 const GROUP = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
 const APPROVAL = z.enum(['Approved', 'Rejected', 'PendingManualApproval']);
+
+/** Customer metadata: string values; `stage`, when given, one of MODEL_STAGES. */
+const CustomerMetadata = z
+  .record(z.string(), z.string())
+  .refine((m) => m.stage === undefined || (MODEL_STAGES as readonly string[]).includes(m.stage), {
+    message: `CustomerMetadataProperties.stage must be one of ${MODEL_STAGES.join(', ')}`,
+  });
 
 export const registryDir = (root: string, group: string): string => path.join(root, '_local', 'registry', group);
 
@@ -67,7 +77,7 @@ const CreateModelPackage = z.looseObject({
   ModelPackageDescription: z.string().optional(),
   InferenceSpecification: z.looseObject({}).optional(),
   ModelMetrics: z.looseObject({}).optional(),
-  CustomerMetadataProperties: z.record(z.string(), z.string()).optional(),
+  CustomerMetadataProperties: CustomerMetadata.optional(),
   MetadataProperties: z.looseObject({}).optional(),
 });
 
@@ -118,7 +128,8 @@ const UpdateModelPackage = z.looseObject({
   ModelPackageArn: z.string(),
   ModelApprovalStatus: APPROVAL.optional(),
   ApprovalDescription: z.string().optional(),
-  CustomerMetadataProperties: z.record(z.string(), z.string()).optional(),
+  CustomerMetadataProperties: CustomerMetadata.optional(),
+  CustomerMetadataPropertiesToRemove: z.array(z.string()).optional(),
 });
 
 export const updateModelPackage: Integration = {
@@ -137,6 +148,11 @@ export const updateModelPackage: Integration = {
         ...((record.CustomerMetadataProperties as Record<string, Json>) ?? {}),
         ...p.CustomerMetadataProperties,
       };
+    }
+    if (p.CustomerMetadataPropertiesToRemove) {
+      const meta = { ...((record.CustomerMetadataProperties as Record<string, Json>) ?? {}) };
+      for (const k of p.CustomerMetadataPropertiesToRemove) delete meta[k];
+      record.CustomerMetadataProperties = meta;
     }
     record.LastModifiedTime = Date.now();
     fs.writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`);
@@ -192,6 +208,92 @@ export const listModelPackages: Integration = {
     };
   },
 };
+
+/** One registry record as `clv models` shows it. */
+export interface PackageView {
+  version: number;
+  arn: string;
+  approval: string;
+  stage: string;
+  model_version: string;
+  metadata: Record<string, string>;
+  created: string;
+  record: Record<string, Json>;
+}
+
+export function packageView(record: Record<string, Json>): PackageView {
+  const metadata = (record.CustomerMetadataProperties as Record<string, string> | undefined) ?? {};
+  return {
+    version: record.ModelPackageVersion as number,
+    arn: record.ModelPackageArn as string,
+    approval: record.ModelApprovalStatus as string,
+    stage: metadata.stage ?? '',
+    model_version: metadata.model_version ?? '',
+    metadata,
+    created: new Date(record.CreationTime as number).toISOString(),
+    record,
+  };
+}
+
+/** One version of a group, or an error naming the versions there are. */
+export function getPackage(root: string, group: string, version: number): PackageView {
+  const all = listPackages(root, group);
+  const found = all.find((r) => r.ModelPackageVersion === version);
+  if (!found) {
+    const known = all.map((r) => r.ModelPackageVersion).join(', ');
+    throw new Error(
+      `model package version ${version} not found in group ${group} ` +
+        `(${known ? `versions: ${known}` : `no packages under ${registryDir(root, group)}`})`,
+    );
+  }
+  return packageView(found);
+}
+
+function writePackage(root: string, group: string, record: Record<string, Json>): void {
+  record.LastModifiedTime = Date.now();
+  const file = path.join(registryDir(root, group), `${record.ModelPackageVersion as number}.json`);
+  fs.writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`);
+}
+
+export interface DecisionResult {
+  package: PackageView;
+  /** Packages that left Production because of an approval. */
+  archived: PackageView[];
+}
+
+/**
+ * A person's decision on a package, as the console's UpdateModelPackage does it: approve = Approved and stage
+ * Production (the previous Production package becomes Archived); reject = Rejected and stage Archived.
+ */
+export function setPackageDecision(
+  root: string,
+  group: string,
+  version: number,
+  decision: 'approve' | 'reject',
+  description?: string,
+): DecisionResult {
+  const target = getPackage(root, group, version).record;
+  const meta = { ...((target.CustomerMetadataProperties as Record<string, Json>) ?? {}) };
+  const archived: PackageView[] = [];
+  if (decision === 'approve') {
+    for (const other of listPackages(root, group)) {
+      const m = (other.CustomerMetadataProperties as Record<string, Json> | undefined) ?? {};
+      if (other.ModelPackageVersion === version || m.stage !== 'Production') continue;
+      other.CustomerMetadataProperties = { ...m, stage: 'Archived' };
+      writePackage(root, group, other);
+      archived.push(packageView(other));
+    }
+    target.ModelApprovalStatus = 'Approved';
+    meta.stage = 'Production';
+  } else {
+    target.ModelApprovalStatus = 'Rejected';
+    meta.stage = 'Archived';
+  }
+  target.CustomerMetadataProperties = meta;
+  if (description !== undefined) target.ApprovalDescription = description;
+  writePackage(root, group, target);
+  return { package: packageView(target), archived };
+}
 
 // ---------------------------------------------------------------- SNS, EventBridge
 
@@ -322,5 +424,29 @@ export const s3PutObject: Integration = {
     );
     writeObject(`s3://${p.Bucket}/${p.Key}`, typeof p.Body === 'string' ? p.Body : JSON.stringify(p.Body), rt.root);
     return { ETag: `"${randomUUID().replace(/-/g, '')}"` };
+  },
+};
+
+export const s3CopyObject: Integration = {
+  id: 's3:copyObject',
+  matches: (r) => r === 'arn:aws:states:::aws-sdk:s3:copyObject',
+  transientError: 'S3.S3Exception',
+  target: () => undefined,
+  async invoke(call, rt) {
+    const p = parse(
+      'S3',
+      ObjectRef.extend({ CopySource: z.string().regex(/^[^/]{3,}\/.+$/, 'expected <bucket>/<key>') }),
+      call.parameters,
+      `${call.stateName} (CopyObject)`,
+    );
+    const source = decodeURIComponent(p.CopySource);
+    const file = resolveS3Uri(`s3://${source}`, rt.root);
+    if (!fs.existsSync(file) || !fs.statSync(file).isFile()) {
+      throw serviceError('S3', 'NoSuchKeyException', `The specified key does not exist. (s3://${source})`);
+    }
+    writeObject(`s3://${p.Bucket}/${p.Key}`, fs.readFileSync(file), rt.root);
+    return {
+      CopyObjectResult: { ETag: `"${randomUUID().replace(/-/g, '')}"`, LastModified: new Date().toISOString() },
+    };
   },
 };

@@ -5,12 +5,14 @@ import {
   describeModelPackage,
   eventsPutEvents,
   listModelPackages,
+  s3CopyObject,
   s3GetObject,
   s3PutObject,
   snsPublish,
   updateModelPackage,
 } from './durable.js';
 import { glueStartJobRun } from './glue.js';
+import { glueBatchCreatePartition } from './glue-catalog.js';
 import { lambdaArn, lambdaInvoke } from './lambda.js';
 import { createModel, createTransformJob } from './sagemaker-inference.js';
 import { createProcessingJob } from './sagemaker-processing.js';
@@ -23,6 +25,7 @@ export const INTEGRATIONS: Integration[] = [
   lambdaInvoke,
   lambdaArn,
   glueStartJobRun,
+  glueBatchCreatePartition,
   createTrainingJob,
   createHyperParameterTuningJob,
   createModel,
@@ -39,6 +42,7 @@ export const INTEGRATIONS: Integration[] = [
   statesStartExecution,
   s3GetObject,
   s3PutObject,
+  s3CopyObject,
 ];
 
 /** The stand-in for a Resource, or undefined when the local runtime cannot run it. */

@@ -4,12 +4,17 @@ Contract: SM_MODEL_DIR (artefacts), SM_CHANNEL_TRAIN and SM_CHANNEL_VALIDATION (
 files of the training-set query output), optional SM_CHANNEL_CALIBRATION (the latest feature snapshot, no
 labels needed, on which BG/NBD + Gamma-Gamma is fitted), SM_OUTPUT_DATA_DIR (rejected rows, metrics),
 hyperparameters from SM_HPS and/or `--name value` arguments.
+
+The model directory also gets the inference code under ``code/`` (inference.py and the clv_model package), so
+that model.tar.gz is self-contained: the batch-scoring model runs with network isolation and cannot download
+SAGEMAKER_SUBMIT_DIRECTORY from S3; its environment points SAGEMAKER_SUBMIT_DIRECTORY at /opt/ml/model/code.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -32,6 +37,26 @@ def _job_name(env: dict[str, str]) -> str:
         return json.loads(env.get("SM_TRAINING_ENV", "{}")).get("job_name", "") or ""
     except json.JSONDecodeError:
         return ""
+
+
+SOURCE_DIR = Path(__file__).resolve().parents[1]
+INFERENCE_PROGRAM = "inference.py"
+CODE_SUFFIXES = (".py", ".json")
+
+
+def package_inference_code(model_dir: str | Path, source_dir: Path = SOURCE_DIR) -> list[str]:
+    """Copies inference.py and the clv_model package (code and JSON, no caches) to <model_dir>/code/."""
+    dest = Path(model_dir) / "code"
+    if dest.exists():
+        shutil.rmtree(dest)
+    (dest / "clv_model").mkdir(parents=True)
+    shutil.copy2(source_dir / INFERENCE_PROGRAM, dest / INFERENCE_PROGRAM)
+    copied = [INFERENCE_PROGRAM]
+    for f in sorted((source_dir / "clv_model").iterdir()):
+        if f.is_file() and f.suffix in CODE_SUFFIXES:
+            shutil.copy2(f, dest / "clv_model" / f.name)
+            copied.append(f"clv_model/{f.name}")
+    return copied
 
 
 def run(argv: list[str], env: dict[str, str]) -> dict:
@@ -73,6 +98,8 @@ def run(argv: list[str], env: dict[str, str]) -> dict:
         log=lambda msg: print(msg, flush=True),
     )
     model_dir = result.model.save(paths["SM_MODEL_DIR"])
+    code_files = package_inference_code(model_dir)
+    print(f"inference code packed into {model_dir}/code ({len(code_files)} files)", flush=True)
     for line in metric_lines(result.metrics):
         print(line, flush=True)
     summary = {

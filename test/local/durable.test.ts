@@ -10,6 +10,7 @@ import {
   eventsLog,
   eventsPutEvents,
   listModelPackages,
+  s3CopyObject,
   s3GetObject,
   s3PutObject,
   snsPublish,
@@ -116,6 +117,52 @@ describe('Model Registry', () => {
   });
 });
 
+describe('Model Registry stages', () => {
+  it('keeps CustomerMetadataProperties.stage through updates, removes keys, rejects unknown stages', async () => {
+    const rt = runtime();
+    const { ModelPackageArn } = await call(
+      createModelPackage,
+      `${SDK}createModelPackage`,
+      {
+        ModelPackageGroupName: 'clv-local-clv-models',
+        CustomerMetadataProperties: { stage: 'Staging', model_version: 'm1', note: 'x' },
+      },
+      rt,
+    );
+    const meta = async () =>
+      (
+        await call(
+          describeModelPackage,
+          `${SDK}describeModelPackage`,
+          { ModelPackageName: ModelPackageArn as string },
+          rt,
+        )
+      ).CustomerMetadataProperties;
+    await call(
+      updateModelPackage,
+      `${SDK}updateModelPackage`,
+      { ModelPackageArn: ModelPackageArn as string, CustomerMetadataProperties: { stage: 'Canary' } },
+      rt,
+    );
+    expect(await meta()).toEqual({ stage: 'Canary', model_version: 'm1', note: 'x' });
+    await call(
+      updateModelPackage,
+      `${SDK}updateModelPackage`,
+      { ModelPackageArn: ModelPackageArn as string, CustomerMetadataPropertiesToRemove: ['note'] },
+      rt,
+    );
+    expect(await meta()).toEqual({ stage: 'Canary', model_version: 'm1' });
+    await expect(
+      call(
+        createModelPackage,
+        `${SDK}createModelPackage`,
+        { ModelPackageGroupName: 'clv-local-clv-models', CustomerMetadataProperties: { stage: 'production' } },
+        rt,
+      ),
+    ).rejects.toMatchObject({ name: 'SageMaker.ValidationException' });
+  });
+});
+
 describe('SNS, EventBridge, S3', () => {
   it('appends published messages and events as JSON lines', async () => {
     const rt = runtime();
@@ -148,6 +195,48 @@ describe('SNS, EventBridge, S3', () => {
       'detail-type': 'ModelRegistered',
       detail: { v: 1 },
       'event-bus-name': 'default',
+    });
+  });
+
+  it('copies an object (CopySource <bucket>/<key>), failing with NoSuchKey for a missing source', async () => {
+    const rt = runtime();
+    const COPY = 'arn:aws:states:::aws-sdk:s3:copyObject';
+    await call(
+      s3PutObject,
+      'arn:aws:states:::aws-sdk:s3:putObject',
+      { Bucket: 'clv-local-athena-results', Key: 'results/q1.csv', Body: 'a,b\n1,2\n' },
+      rt,
+    );
+    const out = await call(
+      s3CopyObject,
+      COPY,
+      {
+        Bucket: 'clv-local-artifacts',
+        Key: 'scoring/e/input/scoring-set.csv',
+        CopySource: 'clv-local-athena-results/results/q1.csv',
+      },
+      rt,
+    );
+    expect(out.CopyObjectResult).toMatchObject({ ETag: expect.any(String) });
+    const got = await call(
+      s3GetObject,
+      'arn:aws:states:::aws-sdk:s3:getObject',
+      { Bucket: 'clv-local-artifacts', Key: 'scoring/e/input/scoring-set.csv' },
+      rt,
+    );
+    expect(got.Body).toBe('a,b\n1,2\n');
+    await expect(
+      call(
+        s3CopyObject,
+        COPY,
+        { Bucket: 'clv-local-artifacts', Key: 'x', CopySource: 'clv-local-athena-results/results/none.csv' },
+        rt,
+      ),
+    ).rejects.toMatchObject({ name: 'S3.NoSuchKeyException' });
+    await expect(
+      call(s3CopyObject, COPY, { Bucket: 'clv-local-artifacts', Key: 'x', CopySource: 'no-key' }, rt),
+    ).rejects.toMatchObject({
+      name: 'S3.ValidationException',
     });
   });
 

@@ -27,6 +27,10 @@ describe('local substitution rules', () => {
     ['TrainingImageUri', 'local/xgboost:3.0-5'],
     ['FeatureGroupName', 'clv-local-customer-features'],
     ['BatchScoringStateMachineArn', 'arn:aws:states:eu-west-1:000000000000:stateMachine:clv-local-batch-scoring'],
+    ['ValidateInputFunctionArn', 'arn:aws:lambda:eu-west-1:000000000000:function:clv-local-validate-input'],
+    ['ModelRegistryFunctionArn', 'arn:aws:lambda:eu-west-1:000000000000:function:clv-local-model-registry'],
+    ['KmsKeyArn', 'arn:aws:kms:eu-west-1:000000000000:key/00000000-0000-4000-8000-000000000000'],
+    ['ScoringSetQuery', sqlQuerySubstitution('ScoringSetQuery')],
   ])('%s → %s', (name, value) => {
     expect(localSubstitution(name)).toBe(value);
   });

@@ -47,3 +47,39 @@ def test_load_program_requires_the_four_handlers() -> None:
     assert all(callable(getattr(module, f)) for f in ("model_fn", "input_fn", "predict_fn", "output_fn"))
     with pytest.raises(FileNotFoundError, match="not found in sagemaker/"):
         load_program("no_such_program.py")
+
+
+def test_split_line_packs_records_up_to_the_payload_limit() -> None:
+    from clv_local.transform import MB, PayloadTooLargeError, requests
+
+    body = b"".join(f"{i:09d}\n".encode() for i in range(5))  # 5 records of 10 bytes
+    assert requests(body, "None", "MultiRecord", 6) == [body]
+    assert requests(body, "Line", "SingleRecord", 6) == [body[i * 10 : (i + 1) * 10] for i in range(5)]
+    assert requests(body, "Line", "MultiRecord", 6) == [body]
+    big = b"x" * (MB - 1) + b"\n"  # exactly 1 MB per record
+    assert len(requests(big * 3, "Line", "MultiRecord", 2)) == 2  # 2 MB fit, the third starts a new request
+    assert requests(big, "None", "MultiRecord", 1) == [big]  # at the limit
+    with pytest.raises(PayloadTooLargeError, match="exceeds MaxPayloadInMB=1"):
+        requests(big + b"y", "None", "MultiRecord", 1)  # one byte above
+    assert requests(big + b"y", "None", "MultiRecord", 0) == [big + b"y"]  # 0 = no limit
+
+
+def test_program_loaded_from_the_model_code_folder(tmp_path: Path) -> None:
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "inference.py").write_text(
+        "from packed_helper import factor\n"
+        "def model_fn(d): return factor()\n"
+        "def input_fn(b, ct): return [int(x) for x in b.split()]\n"
+        "def predict_fn(data, m): return [x * m for x in data]\n"
+        "def output_fn(p, accept): return ' '.join(map(str, p))\n"
+    )
+    (code / "packed_helper.py").write_text("def factor(): return 7\n")
+    module = load_program("inference.py", code)
+    inp, out = tmp_path / "in", tmp_path / "out"
+    inp.mkdir()
+    (inp / "a.csv").write_text("1 2")
+    transform(module, tmp_path, inp, out, "text/csv", "text/csv")
+    assert (out / "a.csv.out").read_text() == "7 14"
+    with pytest.raises(FileNotFoundError, match="not found in the model's code folder"):
+        load_program("other.py", code)
