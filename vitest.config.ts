@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    setupFiles: ['local/polyfills.ts'],
+    setupFiles: ['local/node-version.ts'],
     // Handlers run in-process: give Powertools the namespace it expects and keep test output readable.
     env: {
       POWERTOOLS_METRICS_NAMESPACE: 'ClvPlatformTest',

@@ -512,6 +512,28 @@ function notAfterToday(pipeline: PipelineName, field: string, date: string, now:
 }
 
 /**
+ * The longest SageMaker job-name prefix each pipeline puts before its execution name (`clv-publish-<name>`,
+ * `clv-train-<name>`, ...). SageMaker names allow 63 characters of letters, digits and hyphens, and an ASL
+ * intrinsic cannot shorten a name, so an execution name that cannot fit is refused here, before any job starts.
+ */
+export const SAGEMAKER_NAME_PREFIX: Partial<Record<PipelineName, string>> = {
+  'training-pipeline': 'clv-train-',
+  'batch-scoring': 'clv-publish-',
+};
+
+function checkExecutionName(pipeline: PipelineName, executionName: string): void {
+  const prefix = SAGEMAKER_NAME_PREFIX[pipeline];
+  if (prefix === undefined) return;
+  const max = 63 - prefix.length;
+  if (!/^[A-Za-z0-9](-*[A-Za-z0-9])*$/.test(executionName) || executionName.length > max) {
+    throw new InvalidPipelineInputError(pipeline, [
+      `execution name: expected at most ${max} letters, digits or single hyphens (it names SageMaker jobs ` +
+        `${prefix}<execution name>), got "${executionName}"`,
+    ]);
+  }
+}
+
+/**
  * Parses one execution input of `pipeline` against its schema and returns the normalized input the rest of the
  * state machine reads (defaults from `settings` applied, scheduled dates derived). Throws InvalidPipelineInputError.
  * `now` bounds hand-given dates (none may be after today, UTC); `executionName` is the data pipeline's runId
@@ -524,6 +546,7 @@ export function parsePipelineInput<P extends PipelineName>(
   now: Date = new Date(),
   executionName = 'local',
 ): PipelineNormalizedInput[P] {
+  checkExecutionName(pipeline, executionName);
   switch (pipeline) {
     case 'data-pipeline': {
       const parsed = parseOrThrow(pipeline, dataPipelineInputSchema, input);

@@ -3,7 +3,7 @@
  * The `clv` command line (`npm run clv -- <command>`). Commands live in a table so others (generate, bench)
  * can be added beside `run`.
  */
-import '../polyfills.js';
+import '../node-version.js';
 import { type CommandTable, dispatch } from './commands.js';
 import { modelsCommand } from './models-command.js';
 import { generateCommand } from './python-command.js';

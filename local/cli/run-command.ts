@@ -50,11 +50,16 @@ function readFile(file: string): string {
  * so a bad input is refused before an execution starts. Returns the refusal message, or undefined when valid or
  * when the state machine has no schema.
  */
-export function inputRefusal(stateMachine: string, input: Json, now: Date = new Date()): string | undefined {
+export function inputRefusal(
+  stateMachine: string,
+  input: Json,
+  now: Date = new Date(),
+  executionName?: string,
+): string | undefined {
   const name = stateMachine.replace(/\.asl\.json$/, '');
   if (!isPipelineName(name)) return undefined;
   try {
-    parsePipelineInput(name, input, LOCAL_PIPELINE_SETTINGS[name], now);
+    parsePipelineInput(name, input, LOCAL_PIPELINE_SETTINGS[name], now, executionName ?? 'local');
     return undefined;
   } catch (err) {
     if (err instanceof InvalidPipelineInputError) return err.message;
@@ -123,7 +128,7 @@ export const runCommand: Command = {
     }
     const quiet = values.quiet === true;
     const input = parseInput(values.input);
-    const refusal = inputRefusal(stateMachine, input);
+    const refusal = inputRefusal(stateMachine, input, new Date(), values.name);
     if (refusal !== undefined) {
       console.error(refusal);
       return 2;

@@ -420,3 +420,32 @@ describe('settings schemas', () => {
     expect(pipelineSettingsSchemas['batch-scoring'].safeParse({ transform }).success).toBe(ok);
   });
 });
+
+describe('execution names that name SageMaker jobs', () => {
+  const good = { cutoff: '2024-06-30' };
+  it.each([
+    ['a'.repeat(51), true],
+    ['a'.repeat(52), false],
+    ['weekly-2024-06-30', true],
+    ['has_underscore', false],
+    ['-leading', false],
+    ['double--hyphen', true],
+  ])('batch-scoring execution name %s fits clv-publish-<name>: %s', (name, ok) => {
+    const run = () => parsePipelineInput('batch-scoring', good, LOCAL_PIPELINE_SETTINGS['batch-scoring'], NOW, name);
+    if (ok) expect(run()).toMatchObject({ cutoff: '2024-06-30' });
+    else expect(run).toThrow(/execution name: expected at most 51 letters, digits or single hyphens/);
+  });
+
+  it('training-pipeline allows 53 characters (clv-train-<name>), the data pipeline any name', () => {
+    const input = { training_cutoff: '2023-01-01', validation_cutoff: '2023-07-01', test_cutoff: '2024-01-01' };
+    const settings = LOCAL_PIPELINE_SETTINGS['training-pipeline'];
+    expect(() => parsePipelineInput('training-pipeline', input, settings, NOW, 'a'.repeat(53))).not.toThrow();
+    expect(() => parsePipelineInput('training-pipeline', input, settings, NOW, 'a'.repeat(54))).toThrow(
+      InvalidPipelineInputError,
+    );
+    const data = { date: '2024-06-30' };
+    expect(() =>
+      parsePipelineInput('data-pipeline', data, LOCAL_PIPELINE_SETTINGS['data-pipeline'], NOW, 'with_underscore'),
+    ).not.toThrow();
+  });
+});

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../../lib/paths.js';
-import { assertNodeVersion, MIN_NODE_VERSION } from '../../local/polyfills.js';
+import { assertNodeVersion, MIN_NODE_VERSION } from '../../local/node-version.js';
 
 describe('Node.js 22.11+', () => {
   it('refuses 22.10 and 21.x, accepts 22.11, later 22.x and 24', () => {
