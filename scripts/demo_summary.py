@@ -72,10 +72,26 @@ def main(root: Path) -> int:
     package = _one(root, "_local/registry/*/*.json")
     if package is not None:
         p = _load(package)
+        stage = (p.get("CustomerMetadataProperties") or {}).get("stage", "n/a")
         lines.append(
             f"model registry: {p.get('ModelPackageGroupName')} version {p.get('ModelPackageVersion')} "
-            f"({p.get('ModelApprovalStatus')})"
+            f"({p.get('ModelApprovalStatus')}, stage {stage})"
         )
+    scoring = _one(root, "clv-local-artifacts/scoring/*/summary.json")
+    if scoring is not None:
+        sc = _load(scoring)
+        m = sc["metrics"]
+        lines.append(
+            f"batch scoring {sc['scoring_date']} with {sc['model_version']}: {sc['rows_in']:,} in = "
+            f"{sc['rows_scored']:,} scored + {sc['rows_rejected']:,} rejected (reconciled: {sc['reconciled']}); "
+            f"CLV mean {m['clv_mean']:.2f}, p90 {m['clv_p90']:.2f}; tiers High {m['tier_share_high']:.1%}, "
+            f"Medium {m['tier_share_medium']:.1%}, Low {m['tier_share_low']:.1%}; predictions in "
+            f"{root / 'clv-local-gold' / 'predictions' / ('scoring_date=' + sc['scoring_date'])}"
+        )
+    events = root / "_local" / "events.jsonl"
+    if events.exists():
+        kinds = [json.loads(line)["detail-type"] for line in events.read_text().splitlines() if line.strip()]
+        lines.append(f"events: {', '.join(sorted(set(kinds)))} ({len(kinds)} in {events})")
     bench = root / "_demo" / "model-bench" / "model-bench.json"
     print("\n".join(lines))
     if bench.exists():
