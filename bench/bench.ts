@@ -26,6 +26,11 @@ const BENCHMARKS: Record<string, Benchmark> = {
       'CLV model vs baselines (--input FILE --preset generic|online-retail --cutoff YYYY-MM-DD --horizon-days N --out DIR)',
     pythonArgs: (args) => ['-m', 'clv_model.bench', 'model', ...args],
   },
+  scoring: {
+    description:
+      'inference entry point vs raw xgboost predict, then per-customer reasons (--customers N --out DIR [--format csv|parquet])',
+    pythonArgs: (args) => [path.join(repoRoot, 'bench/scoring.py'), ...args],
+  },
 };
 
 function usage(): string {

@@ -12,8 +12,8 @@ echo "== type-check (tsc)"
 npx tsc --noEmit -p tsconfig.json
 echo "== lint (biome, ruff)"
 npx biome check .
-.venv/bin/python -m ruff check glue-scripts sagemaker datagen local/py scripts
-.venv/bin/python -m ruff format --check glue-scripts sagemaker datagen local/py scripts
+.venv/bin/python -m ruff check glue-scripts sagemaker datagen local/py scripts bench
+.venv/bin/python -m ruff format --check glue-scripts sagemaker datagen local/py scripts bench
 echo "== GitHub workflows (actionlint)"
 if [ ! -x .tools/bin/actionlint ]; then
   echo "test: actionlint is missing (.tools/bin/actionlint): install Go 1.25+ (https://go.dev/dl) and run 'npm run setup'." >&2

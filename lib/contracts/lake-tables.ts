@@ -217,7 +217,10 @@ export const LAKE_TABLES: readonly LakeTable[] = [
         s(`reason_${k}_feature`, `feature of the ${k}. largest contribution to the revenue head`),
         { name: `reason_${k}_contribution`, type: 'double', comment: 'margin units of the revenue head' },
       ]),
-      s('reasons_method', 'how the reasons were computed (e.g. pred_contribs = exact TreeSHAP)'),
+      s(
+        'reasons_method',
+        'tree_shap (exact TreeSHAP) | saabas (XGBoost approx_contribs, not SHAP) | none (decision 0022)',
+      ),
     ],
     partitionKeys: [s('scoring_date', 'the cutoff scored (YYYY-MM-DD)'), s('model_version')],
     // No partition projection: the batch-scoring pipeline registers each partition in the Glue catalog

@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import xgboost as xgb
 
 from . import btyd
@@ -32,6 +34,8 @@ BTYD_COLUMNS = {
     "monetary": "monetary_avg_day",
 }
 TIERS = ("Low", "Medium", "High")
+# how a row's reasons were computed: exact TreeSHAP, Saabas path attribution (approx_contribs), none
+REASONS_METHODS = ("tree_shap", "saabas", "none")
 
 
 class ModelError(ValueError):
@@ -117,13 +121,50 @@ class CLVModel:
     def _dmatrix(self, X: pd.DataFrame) -> xgb.DMatrix:
         return _dmatrix(X, self.input_columns, self.hyperparameters)
 
+    def design_array(self, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
+        """The design matrix as float32 in input-column order (categories as their codes, unknown or missing
+        as NaN: what xgboost makes of the pandas categorical frame) and the revenue head's base margin."""
+        # filled column by column: no intermediate DataFrame (its block copies cost more than the maths)
+        n = len(rows)
+        cols = np.empty((len(self.input_columns), n), dtype=np.float32)  # one contiguous row per column
+        where = {c: j for j, c in enumerate(self.input_columns)}
+        for col in self.spec.numeric_inputs:
+            cols[where[col]] = rows[col].to_numpy(float, na_value=np.nan)
+        for col in self.spec.categorical_inputs:
+            cols[where[col]] = _category_codes(rows[col], self.categories.get(col, []))
+        extra = [derived_features(rows, self.spec)]
+        if self.btyd_model is not None:
+            extra.append(btyd_predict(self.btyd_model, rows, self.hyperparameters.horizon_days))
+        for frame in extra:
+            for col in frame.columns:
+                cols[where[col]] = frame[col].to_numpy(float)
+        margin = _offset(extra[-1], self.hyperparameters) if self.btyd_model is not None else None
+        return np.ascontiguousarray(cols.T), margin
+
     # ---------------------------------------------------------------- predictions
-    def predict(self, rows: pd.DataFrame, *, with_reasons: int = 0) -> pd.DataFrame:
-        X = self.design_matrix(rows)
-        dm = self._dmatrix(X)
-        revenue = self.revenue_booster.predict(dm, iteration_range=_range(self.revenue_booster))
-        dm_churn = _dmatrix(X, self.input_columns, self.hyperparameters, offset=False)
-        churn = self.churn_booster.predict(dm_churn, iteration_range=_range(self.churn_booster))
+    def predict(
+        self,
+        rows: pd.DataFrame,
+        *,
+        with_reasons: int = 0,
+        exact_tiers: tuple[str, ...] | frozenset[str] = TIERS,
+        other_reasons: str = "saabas",
+        exact_rows: np.ndarray | None = None,
+        device: str = "cpu",
+    ) -> pd.DataFrame:
+        """Both heads (trees up to each head's early-stopping best iteration), score and tier; with
+        `with_reasons` = k, the top-k reasons of the revenue head (contributions in its margin units) and
+        `reasons_method` per row: exact TreeSHAP (`tree_shap`) for the tiers in `exact_tiers` and the rows
+        flagged in `exact_rows`, `other_reasons` (`saabas`: XGBoost's approx_contribs, Saabas' path
+        attribution; or `none`) for the rest. `device`: `cpu`, `cuda` or `auto` for the reasons (GPU TreeSHAP
+        when a GPU is visible, the CPU otherwise)."""
+        if other_reasons not in ("saabas", "none"):
+            raise ValueError(f"other_reasons: expected saabas or none, got {other_reasons!r}")
+        arr, margin = self.design_array(rows)
+        revenue = self.revenue_booster.inplace_predict(
+            arr, iteration_range=_range(self.revenue_booster), base_margin=margin
+        )
+        churn = self.churn_booster.inplace_predict(arr, iteration_range=_range(self.churn_booster))
         out = pd.DataFrame(
             {
                 "predicted_revenue_12m": revenue.astype(float),
@@ -132,19 +173,86 @@ class CLVModel:
             index=rows.index,
         )
         out["clv_score"] = self.score(out["predicted_revenue_12m"].to_numpy())
-        out["tier"] = self.tier(out["predicted_revenue_12m"].to_numpy())
+        tiers = self.tier(out["predicted_revenue_12m"].to_numpy())
+        out["tier"] = tiers
         if with_reasons:
-            contribs = self.revenue_booster.predict(
-                dm, pred_contribs=True, iteration_range=_range(self.revenue_booster)
-            )
-            names = self.input_columns
-            feat = contribs[:, :-1]
-            order = np.argsort(-np.abs(feat), axis=1, kind="stable")[:, :with_reasons]
-            for k in range(with_reasons):
-                idx = order[:, k]
-                out[f"reason_{k + 1}_feature"] = [names[i] for i in idx]
-                out[f"reason_{k + 1}_contribution"] = feat[np.arange(len(feat)), idx].astype(float)
+            exact = pd.Series(tiers).isin(list(exact_tiers)).to_numpy()
+            if exact_rows is not None:
+                exact |= np.asarray(exact_rows, dtype=bool)
+            other = REASONS_METHODS.index(other_reasons)
+            methods = pd.Categorical.from_codes(np.where(exact, 0, other), categories=list(REASONS_METHODS))
+            reasons = self.reasons(arr, margin, methods, with_reasons, device=device)
+            for col in reasons.columns:
+                out[col] = reasons[col].array
         return out
+
+    def contributions(
+        self, arr: np.ndarray, margin: np.ndarray | None, method: str, *, device: str = "cpu"
+    ) -> np.ndarray:
+        """Per-feature contributions to the revenue head's margin (last column: bias), trees up to the
+        best iteration. tree_shap: exact TreeSHAP (pred_contribs); saabas: approx_contribs."""
+        if method not in ("tree_shap", "saabas"):
+            raise ValueError(f"method: expected tree_shap or saabas, got {method!r}")
+        booster = self.revenue_booster
+        dm = xgb.DMatrix(
+            arr,
+            base_margin=margin,
+            feature_names=booster.feature_names,
+            feature_types=booster.feature_types,
+            enable_categorical=True,
+            missing=np.nan,
+        )
+        use_gpu = resolve_device(device) == "cuda"
+        if use_gpu:
+            booster = booster.copy()
+            booster.set_param({"device": "cuda"})
+        return booster.predict(
+            dm,
+            pred_contribs=True,
+            approx_contribs=method == "saabas",
+            iteration_range=_range(self.revenue_booster),
+        )
+
+    def reasons(
+        self,
+        arr: np.ndarray,
+        margin: np.ndarray | None,
+        methods: np.ndarray,
+        k: int,
+        *,
+        device: str = "cpu",
+    ) -> pd.DataFrame:
+        """Top-k reasons per row by |contribution|, computed with each row's method (tree_shap, saabas or
+        none: no reasons, contributions NaN). Features and methods come back as pandas categoricals."""
+        n = len(arr)
+        if isinstance(methods, pd.Categorical) and list(methods.categories) == list(REASONS_METHODS):
+            cat = methods
+        else:
+            values = np.asarray(methods, dtype=object)
+            cat = pd.Categorical(values, categories=list(REASONS_METHODS))
+            unknown = sorted({str(v) for v in pd.unique(values[cat.codes < 0])})
+            if unknown:
+                raise ValueError(f"reasons method: expected one of {REASONS_METHODS}, got {unknown}")
+        codes = np.full((n, k), -1, dtype=np.int32)
+        contribs = np.full((n, k), np.nan)
+        for method in ("tree_shap", "saabas"):
+            idx = np.flatnonzero(cat.codes == REASONS_METHODS.index(method))
+            if not len(idx):
+                continue
+            c = self.contributions(arr[idx], None if margin is None else margin[idx], method, device=device)[
+                :, :-1
+            ]
+            order = np.argsort(-np.abs(c), axis=1, kind="stable")[:, :k]
+            codes[idx] = order
+            contribs[idx] = np.take_along_axis(c, order, axis=1)
+        out = {}
+        for j in range(k):
+            out[f"reason_{j + 1}_feature"] = pd.Categorical.from_codes(
+                codes[:, j], categories=self.input_columns
+            )
+            out[f"reason_{j + 1}_contribution"] = contribs[:, j].astype(float)
+        out["reasons_method"] = cat
+        return pd.DataFrame(out)
 
     def score(self, revenue: np.ndarray) -> np.ndarray:
         """CLV score 0..100: percentile of the predicted revenue among the training snapshot's predictions."""
@@ -241,6 +349,37 @@ class CLVModel:
         )
 
 
+_DEVICE_CACHE: dict[str, str] = {}
+
+
+def resolve_device(requested: str) -> str:
+    """`cpu`, or `cuda` when asked for (`cuda` or `auto`) and xgboost can use a visible GPU; otherwise the
+    CPU (a clean fallback: same results, slower)."""
+    if requested not in ("cpu", "cuda", "auto"):
+        raise ValueError(f"device: expected cpu, cuda or auto, got {requested!r}")
+    if requested == "cpu":
+        return "cpu"
+    if "cuda" not in _DEVICE_CACHE:
+        _DEVICE_CACHE["cuda"] = "cuda" if _cuda_works() else "cpu"
+    return _DEVICE_CACHE["cuda"]
+
+
+def _cuda_works() -> bool:
+    import warnings  # noqa: PLC0415
+
+    if not xgb.build_info().get("USE_CUDA"):
+        return False
+    X = np.arange(8, dtype=np.float32).reshape(4, 2)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")  # xgboost warns, and runs on the CPU, when no GPU is visible
+            b = xgb.train({"device": "cuda", "max_depth": 1}, xgb.DMatrix(X, label=X[:, 0]), 1)
+            b.predict(xgb.DMatrix(X), pred_contribs=True)
+    except xgb.core.XGBoostError:
+        return False
+    return not any("GPU" in str(w.message) or "CUDA" in str(w.message) for w in caught)
+
+
 def _json_default(o: Any) -> Any:
     if isinstance(o, np.generic):
         return o.item()
@@ -278,18 +417,39 @@ def _dmatrix(
     return dm
 
 
+def _category_codes(values: pd.Series, categories: list[str]) -> np.ndarray:
+    """Codes of the training categories as xgboost sees them (float; NaN for missing or unknown)."""
+    arrow = getattr(values.array, "_pa_array", None)
+    if arrow is not None and pa.types.is_string(arrow.type):
+        codes = pc.index_in(arrow, value_set=pa.array(categories, type=pa.string()))
+        return codes.to_numpy().astype(float)  # nulls (missing, unknown) come back as NaN
+    codes = pd.Categorical(values.to_numpy(object, na_value=None), categories=categories).codes.astype(float)
+    codes[codes < 0] = np.nan
+    return codes
+
+
 def build_design(
     rows: pd.DataFrame,
     spec: FeatureSpec,
     categories: dict[str, list[str]],
     btyd_model: btyd.BtydModel | None,
     horizon_days: float,
+    *,
+    categorical_codes: bool = False,
 ) -> pd.DataFrame:
-    X = pd.DataFrame(index=rows.index)
+    """Model inputs; categorical inputs as pandas categoricals, or (categorical_codes) as the float codes
+    xgboost sees (NaN for missing or unknown)."""
+    cols: dict[str, Any] = {}
     for col in spec.numeric_inputs:
-        X[col] = rows[col].astype(float)
+        cols[col] = rows[col].to_numpy(float, na_value=np.nan)
     for col in spec.categorical_inputs:
-        X[col] = pd.Categorical(rows[col].astype(object), categories=categories.get(col, []))
+        if categorical_codes:
+            cols[col] = _category_codes(rows[col], categories.get(col, []))
+        else:
+            cols[col] = pd.Categorical(
+                rows[col].to_numpy(object, na_value=None), categories=categories.get(col, [])
+            )
+    X = pd.DataFrame(cols, index=rows.index)
     X = pd.concat([X, derived_features(rows, spec)], axis=1)
     if btyd_model is not None:
         b = btyd_predict(btyd_model, rows, horizon_days)

@@ -59,8 +59,10 @@ FLOAT_COLUMNS = [
     "reason_3_contribution",
 ]
 TIERS = ("Low", "Medium", "High")
-# serving.py computes reasons with XGBoost pred_contribs (exact TreeSHAP) unless its output says otherwise
-DEFAULT_REASONS_METHOD = "pred_contribs"
+# How serving.py computed a row's reasons (decision 0022): exact TreeSHAP, XGBoost's Saabas approximation,
+# or none.
+REASONS_METHODS = ("tree_shap", "saabas", "none")
+REASON_COLUMNS = [f"reason_{k}_{x}" for k in (1, 2, 3) for x in ("feature", "contribution")]
 PIPELINE = "batch-scoring"
 PREDICTIONS_FILE = "part-00000.parquet"
 
@@ -141,20 +143,26 @@ def publish(
         failures.append(f"{int(unknown.sum())} transform row(s) with a status other than scored|rejected")
     scored = transform[status == "scored"].copy()
     rejected = transform[status == "rejected"].copy()
-    if "reasons_method" not in scored.columns:
-        scored["reasons_method"] = DEFAULT_REASONS_METHOD
     missing_cols = [c for c in PREDICTION_COLUMNS if c not in scored.columns]
     if missing_cols:
         raise PublishError(f"transform output lacks columns {missing_cols}")
     for col in FLOAT_COLUMNS:
         scored[col] = pd.to_numeric(scored[col], errors="coerce")
     # a scored row must be complete and sane to be published; otherwise it is a reject with the reason
+    # (reasons may be empty only where the row says none were computed)
     null_cols = scored[PREDICTION_COLUMNS].isna()
+    no_reasons = scored["reasons_method"].astype("string") == "none"
+    for col in REASON_COLUMNS:
+        null_cols[col] = null_cols[col] & ~no_reasons
     bad_tier = ~scored["tier"].isin(TIERS)
+    bad_method = ~scored["reasons_method"].isin(REASONS_METHODS) & ~null_cols["reasons_method"]
     moved_reason = pd.Series("", index=scored.index, dtype=object)
     for col in PREDICTION_COLUMNS:
         moved_reason = moved_reason.where(~null_cols[col], moved_reason + f"null {col} in scored output; ")
     moved_reason = moved_reason.where(~bad_tier, moved_reason + "tier not Low|Medium|High; ")
+    moved_reason = moved_reason.where(
+        ~bad_method, moved_reason + f"reasons_method not {'|'.join(REASONS_METHODS)}; "
+    )
     moved = moved_reason != ""
     if moved.any():
         extra = scored[moved].assign(reason=moved_reason[moved].str.rstrip("; "))
@@ -163,8 +171,11 @@ def publish(
     predictions = scored[PREDICTION_COLUMNS].reset_index(drop=True)
     predictions["customer_id"] = predictions["customer_id"].astype(str)
     predictions["tier"] = predictions["tier"].astype(str)
-    for col in ("reason_1_feature", "reason_2_feature", "reason_3_feature", "reasons_method"):
-        predictions[col] = predictions[col].astype(str)
+    predictions["reasons_method"] = predictions["reasons_method"].astype(str)
+    for col in ("reason_1_feature", "reason_2_feature", "reason_3_feature"):
+        predictions[col] = (
+            predictions[col].astype("string").astype(object).where(predictions[col].notna(), None)
+        )
     rejects = pd.DataFrame(
         {
             "customer_id": rejected["customer_id"].astype("string").fillna("").to_numpy(),

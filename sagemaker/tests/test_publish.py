@@ -25,6 +25,7 @@ def _scored(ids: list[str]) -> pd.DataFrame:
     for k in (1, 2, 3):
         frame[f"reason_{k}_feature"] = f"feature_{k}"
         frame[f"reason_{k}_contribution"] = 0.5 / k
+    frame["reasons_method"] = "tree_shap"
     frame["model_version"] = "clv-test"
     frame["scoring_date"] = "2024-01-01"
     return frame
@@ -51,7 +52,7 @@ def _transform_csv(scored_ids: list[str], rejected: dict[str, str]) -> pd.DataFr
 
 
 def _run(tmp_path: Path, scoring_ids: list[str], out_text: str, **kw) -> tuple[int, Path]:
-    (tmp_path / "transform").mkdir()
+    (tmp_path / "transform").mkdir(parents=True)
     (tmp_path / "transform" / "result.csv.out").write_text(out_text)
     (tmp_path / "scoring").mkdir()
     pd.DataFrame({"customer_id": scoring_ids, "country": "UK"}).to_csv(
@@ -90,7 +91,7 @@ def test_publishes_every_row_with_the_contract_columns(tmp_path: Path) -> None:
     assert list(pred.columns) == pub.PREDICTION_COLUMNS
     assert len(pred) == 20
     assert not pred.isna().any().any()
-    assert set(pred["reasons_method"]) == {"pred_contribs"}
+    assert set(pred["reasons_method"]) == {"tree_shap"}
     summary = json.loads((d / "report" / "summary.json").read_text())
     assert summary | {"created_at": None, "metrics": None} == summary | {
         "status": "published",
@@ -201,3 +202,42 @@ def test_model_artifact_carries_the_inference_code_for_network_isolation(tmp_pat
     assert (tmp_path / "code" / "inference.py").read_text() == (
         Path(__file__).resolve().parents[1] / "inference.py"
     ).read_text()
+
+
+def _transform_with(ids: list[str], method: str, empty_reasons: bool) -> str:
+    frame = _scored(ids)
+    frame["reasons_method"] = method
+    if empty_reasons:
+        for k in (1, 2, 3):
+            frame[f"reason_{k}_feature"] = None
+            frame[f"reason_{k}_contribution"] = None
+    body = output_fn(
+        {"model_version": "clv-test", "counts": {}, "predictions": frame, "errors": _transform_errors()}, CSV
+    )
+    return body.decode()
+
+
+def _transform_errors() -> pd.DataFrame:
+    return pd.DataFrame({"customer_id": [], "row_number": [], "reason": []})
+
+
+def test_rows_without_reasons_are_published_only_when_their_method_says_none(tmp_path: Path) -> None:
+    ids = IDS[:6]
+    code, d = _run(tmp_path / "a", ids, _transform_with(ids, "none", empty_reasons=True))
+    assert code == 0
+    pred = pd.read_parquet(d / "predictions" / pub.PREDICTIONS_FILE)
+    assert len(pred) == 6 and set(pred["reasons_method"]) == {"none"}
+    assert pred["reason_1_feature"].isna().all()
+    # the same empty reasons on a row that claims exact TreeSHAP are a reject with the reason: the run fails
+    code, d = _run(tmp_path / "b", ids, _transform_with(ids, "tree_shap", empty_reasons=True))
+    assert code != 0
+    summary = json.loads((d / "report" / "summary.json").read_text())
+    assert summary["rows_rejected"] == 6
+
+
+def test_an_unknown_reasons_method_is_a_reject(tmp_path: Path) -> None:
+    ids = IDS[:4]
+    code, d = _run(tmp_path, ids, _transform_with(ids, "pred_contribs", empty_reasons=False))
+    assert code != 0
+    rejects = json.loads((d / "report" / "summary.json").read_text())
+    assert rejects["rows_rejected"] == 4

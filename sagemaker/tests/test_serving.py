@@ -61,6 +61,10 @@ def _check(pred, n=12):
         assert scored[f"reason_{k}_feature"].notna().all()
     # reasons are ordered by |contribution|
     assert (scored["reason_1_contribution"].abs() >= scored["reason_2_contribution"].abs()).all()
+    # default policy: exact TreeSHAP for High and Medium, Saabas for Low
+    exact = scored["tier"].isin(["High", "Medium"])
+    assert (scored.loc[exact, "reasons_method"] == "tree_shap").all()
+    assert (scored.loc[~exact, "reasons_method"] == "saabas").all()
 
 
 def test_csv_request_with_bad_rows(model, spec):
@@ -82,6 +86,16 @@ def test_parquet_request_and_csv_output(model, spec):
     _check(pred)
     csv = pd.read_csv(io.BytesIO(serving.output_fn(pred, "text/csv")))
     assert csv["status"].value_counts().to_dict() == {"scored": 8, "rejected": 4}
+    # the columns of pandas' CSV of the combined frame, in the same order, with the same cells
+    expected = pd.concat(
+        [
+            pred["predictions"].astype(object).assign(status="scored", reason=None),
+            pred["errors"].drop(columns=["row_number"]).assign(status="rejected"),
+        ],
+        ignore_index=True,
+    )
+    assert list(csv.columns) == list(expected.columns)
+    pd.testing.assert_frame_equal(csv, pd.read_csv(io.StringIO(expected.to_csv(index=False))))
     lines = serving.output_fn(pred, "application/jsonlines").decode().strip().split("\n")
     assert len(lines) == 12
 

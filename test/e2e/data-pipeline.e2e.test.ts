@@ -154,6 +154,7 @@ describe('data pipeline, backfill of a generated shop on the local runtime', () 
       .filter((e) => e.type === 'TaskStateEntered')
       .map((e) => (e.stateEnteredEventDetails as { name: string }).name);
     expect(entered).toEqual([
+      'ValidateInput',
       'IngestTransactionsBackfill',
       'IngestCustomersBackfill',
       'QualityAggregates',

@@ -43,7 +43,7 @@ function predictionRows(date: string, model: string, preds: Pred[]): FixtureRow[
     reason_2_contribution: 0.25,
     reason_3_feature: 'tenure_days',
     reason_3_contribution: -0.125,
-    reasons_method: 'pred_contribs',
+    reasons_method: 'tree_shap',
     scoring_date: date,
     model_version: model,
   }));
@@ -255,7 +255,7 @@ describe('sql/analytics on the local Athena engine', () => {
         reason_2_contribution: '0.25',
         reason_3_feature: 'tenure_days',
         reason_3_contribution: '-0.125',
-        reasons_method: 'pred_contribs',
+        reasons_method: 'tree_shap',
       });
     });
 
