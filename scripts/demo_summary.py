@@ -83,9 +83,11 @@ def main(root: Path) -> int:
         m = sc["metrics"]
         lines.append(
             f"batch scoring {sc['scoring_date']} with {sc['model_version']}: {sc['rows_in']:,} in = "
-            f"{sc['rows_scored']:,} scored + {sc['rows_rejected']:,} rejected (reconciled: {sc['reconciled']}); "
+            f"{sc['rows_scored']:,} scored + {sc['rows_rejected']:,} rejected "
+            f"(reconciled: {sc['reconciled']}); "
             f"CLV mean {m['clv_mean']:.2f}, p90 {m['clv_p90']:.2f}; tiers High {m['tier_share_high']:.1%}, "
-            f"Medium {m['tier_share_medium']:.1%}, Low {m['tier_share_low']:.1%}; predictions in "
+            f"Medium {m['tier_share_medium']:.1%}, Low {m['tier_share_low']:.1%}; "
+            "predictions in "
             f"{root / 'clv-local-gold' / 'predictions' / ('scoring_date=' + sc['scoring_date'])}"
         )
     events = root / "_local" / "events.jsonl"
