@@ -188,6 +188,7 @@ def test_serving_policy_counts_reconcile_and_every_format_carries_the_method(mod
     raw = synthetic_snapshot(spec, "2024-05-01", 120, 21, with_labels=False)
     raw["reasons_exact"] = ""
     raw.loc[7, "reasons_exact"] = "true"  # a customer looked up: exact whatever the tier
+    raw["frequency_days"] = raw["frequency_days"].astype(object)
     raw.loc[3, "frequency_days"] = "x"  # rejected, never scored
     raw.loc[4, "customer_id"] = None
     pred = serving.predict_fn(serving.input_fn(raw.to_csv(index=False), "text/csv"), model)
