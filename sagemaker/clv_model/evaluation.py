@@ -31,14 +31,9 @@ def evaluate(
 ) -> dict[str, Any]:
     """test_rows: accepted rows (frames.check_rows with labels) of a snapshot later than training's.
     champion: the champion section (evaluate_champion / champion_error); None = no Production model."""
-    if len(test_rows) == 0:
-        raise ValueError("evaluation needs at least one accepted test row")
-    _check_later(model, test_rows)
-    y = revenue_target(test_rows)
-    pred = model.predict(test_rows)
-    p = pred["predicted_revenue_12m"].to_numpy()
-    churn_true = test_rows[CHURN_LABEL].to_numpy(float)
-    churn_prob = pred["churn_probability"].to_numpy()
+    pred, y, p, churn_true, churn_prob = _predictions(
+        model, test_rows, "evaluation needs at least one accepted test row"
+    )
 
     table = M.decile_table(y, p)
     revenue = M.regression_metrics(y, p) | {
@@ -129,6 +124,20 @@ def _fairness(slices: dict[str, Any], min_slice_customers: int) -> dict[str, Any
     }
 
 
+def _predictions(
+    model: CLVModel, test_rows: pd.DataFrame, empty_message: str
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One model's prediction frame, actual and predicted revenue, churn labels and churn probabilities on the
+    test rows (which must be of a later snapshot than the model's training ones)."""
+    if len(test_rows) == 0:
+        raise ValueError(empty_message)
+    _check_later(model, test_rows)
+    y = revenue_target(test_rows)
+    pred = model.predict(test_rows)
+    churn_true = test_rows[CHURN_LABEL].to_numpy(float)
+    return pred, y, pred["predicted_revenue_12m"].to_numpy(), churn_true, pred["churn_probability"].to_numpy()
+
+
 def evaluate_champion(
     champion: CLVModel,
     test_rows: pd.DataFrame,
@@ -139,14 +148,9 @@ def evaluate_champion(
 ) -> dict[str, Any]:
     """The champion's metrics on the same test snapshot (its own accepted rows of it): the section the model
     gate compares the challenger against."""
-    if len(test_rows) == 0:
-        raise ValueError("the champion accepted none of the test rows")
-    _check_later(champion, test_rows)
-    y = revenue_target(test_rows)
-    pred = champion.predict(test_rows)
-    p = pred["predicted_revenue_12m"].to_numpy()
-    churn_true = test_rows[CHURN_LABEL].to_numpy(float)
-    churn_prob = pred["churn_probability"].to_numpy()
+    _, y, p, churn_true, churn_prob = _predictions(
+        champion, test_rows, "the champion accepted none of the test rows"
+    )
     revenue = {k: v for k, v in M.regression_metrics(y, p).items() if not isinstance(v, list | dict)}
     frame = test_rows.assign(_y=y, _p=p)
     slices = {
