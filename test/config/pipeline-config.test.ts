@@ -173,6 +173,12 @@ describe('ValidateInput settings (C2) built from each environment', () => {
     });
   });
 
+  it.each(['dev', 'staging', 'prod'])("%s gates models with the seed design's minimums", (env) => {
+    const { gates } = loadEnvironmentConfig(env).trainingPipeline;
+    expect(gates).toMatchObject({ minGini: 0.3, fairnessMinRatio: 0.8, fairnessMinSliceCustomers: 30 });
+    expect(gates).toMatchObject({ championMaxRmseIncrease: 0.05, championMaxGiniDecrease: 0.02 });
+  });
+
   it('the local runtime defaults are the dev settings, except the transform instance', () => {
     const config = loadEnvironmentConfig('dev');
     expect(LOCAL_PIPELINE_SETTINGS['data-pipeline']).toEqual(dataPipelineSettings({ config }));

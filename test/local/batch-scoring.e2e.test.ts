@@ -13,15 +13,15 @@ import * as path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { modelsMain } from '../../local/cli/models-command.js';
-import { FaultInjector } from '../../local/faults.js';
 import { athenaStartQueryExecution } from '../../local/integrations/athena.js';
 import { createModelPackage } from '../../local/integrations/durable.js';
 import { gluePartitions } from '../../local/integrations/glue-catalog.js';
 import { createTrainingJob } from '../../local/integrations/sagemaker-training.js';
-import type { Json, RuntimeServices } from '../../local/integrations/types.js';
+import type { Json } from '../../local/integrations/types.js';
 import { type LocalRunResult, runLocal } from '../../local/runner.js';
 import { listObjects, readObject, resolveS3Uri } from '../../local/storage.js';
 import { featureRows, offlineStoreTable, writeOfflineSnapshot } from './helpers/feature-fixture.js';
+import { stubRuntime } from './helpers/runtime.js';
 
 const TRAIN = '2022-01-01';
 const VALIDATION = '2022-07-01';
@@ -59,22 +59,15 @@ const partitionUri = (cutoff: string): string =>
   `s3://clv-local-gold/predictions/scoring_date=${cutoff}/model_version=${MODEL_VERSION}/`;
 const partitionFile = (cutoff: string): string => resolveS3Uri(`${partitionUri(cutoff)}part-00000.parquet`, root);
 
-function runtime(): RuntimeServices {
-  return {
-    root,
-    env: { ...process.env, CLV_LOCAL_ROOT: root },
+const runtime = () =>
+  stubRuntime(root, {
     execution: {
       name: 'setup',
       arn: 'arn:aws:states:eu-west-1:000000000000:execution:x:setup',
       stateMachineName: 'x',
       startTime: '',
     },
-    faults: new FaultInjector({}),
-    extraTables: [],
-    log: () => undefined,
-    startExecution: () => Promise.reject(new Error('unused')),
-  };
-}
+  });
 
 async function trainAndRegister(): Promise<void> {
   const train = await writeOfflineSnapshot(root, table, TRAIN, featureRows(TRAIN, 300, 11, true));

@@ -3,7 +3,6 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FaultInjector } from '../../local/faults.js';
 import {
   createModelPackage,
   describeModelPackage,
@@ -19,23 +18,14 @@ import {
 } from '../../local/integrations/durable.js';
 import { statesStartExecution } from '../../local/integrations/states.js';
 import type { Integration, Json, NestedExecution, RuntimeServices } from '../../local/integrations/types.js';
+import { stubRuntime } from './helpers/runtime.js';
 
 function runtime(child?: NestedExecution): RuntimeServices {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'clv-durable-'));
-  return {
-    root,
+  return stubRuntime(root, {
     env: {},
-    execution: {
-      name: 'e',
-      arn: 'arn:aws:states:eu-west-1:000000000000:execution:clv-local-x:e',
-      stateMachineName: 'x',
-      startTime: '',
-    },
-    faults: new FaultInjector({}),
-    extraTables: [],
-    log: () => undefined,
     startExecution: async () => child ?? Promise.reject(new Error('no child')),
-  };
+  });
 }
 const call = (i: Integration, resource: string, parameters: Json, rt: RuntimeServices) =>
   i.invoke({ stateName: 'S', resource, parameters }, rt) as Promise<Record<string, Json>>;

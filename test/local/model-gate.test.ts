@@ -16,20 +16,11 @@ import {
   thresholdsSchema,
 } from '../../lambdas/model-gate/gate.js';
 import { handler } from '../../lambdas/model-gate/handler.js';
+import { LOCAL_PIPELINE_SETTINGS } from '../../lib/contracts/pipeline-inputs.js';
 import { writeObject } from '../../local/storage.js';
 
-/** The dev config's gates (C1), snake_case as ValidateInput passes them. */
-const T: Thresholds = thresholdsSchema.parse({
-  min_gini: 0.3,
-  min_churn_auc: 0.6,
-  min_top_decile_capture: 0.15,
-  min_heuristic_rmse_reduction: 0,
-  min_test_rows: 50,
-  champion_max_rmse_increase: 0.05,
-  champion_max_gini_decrease: 0.02,
-  fairness_min_ratio: 0.8,
-  fairness_min_slice_customers: 30,
-});
+/** The gates every environment ships with, snake_case as ValidateInput passes them (one source: the settings). */
+const T: Thresholds = thresholdsSchema.parse(LOCAL_PIPELINE_SETTINGS['training-pipeline'].gate);
 
 const slices = (means: Record<string, [customers: number, mean: number | null]>) => ({
   slices: Object.fromEntries(

@@ -6,29 +6,13 @@ import * as path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { repoRoot } from '../../lib/paths.js';
 import { modelsMain } from '../../local/cli/models-command.js';
-import { FaultInjector } from '../../local/faults.js';
 import { createModelPackage, getPackage, updateModelPackage } from '../../local/integrations/durable.js';
-import type { RuntimeServices } from '../../local/integrations/types.js';
+import { stubRuntime } from './helpers/runtime.js';
 
 const GROUP = 'clv-local-clv-models';
 let root = '';
 
-function runtime(): RuntimeServices {
-  return {
-    root,
-    env: {},
-    execution: {
-      name: 'e',
-      arn: 'arn:aws:states:eu-west-1:000000000000:execution:x:e',
-      stateMachineName: 'x',
-      startTime: '',
-    },
-    faults: new FaultInjector({}),
-    extraTables: [],
-    log: () => undefined,
-    startExecution: () => Promise.reject(new Error('unused')),
-  };
-}
+const runtime = () => stubRuntime(root, { env: {} });
 
 async function register(modelVersion: string, gini: string): Promise<void> {
   await createModelPackage.invoke(

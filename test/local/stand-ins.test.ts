@@ -11,7 +11,6 @@ import { glueTableInput } from '../../lib/constructs/catalog/glue-table.js';
 import { placeholderName } from '../../lib/constructs/pipelines/asl-tasks.js';
 import { lakeTable } from '../../lib/contracts/lake-tables.js';
 import { repoRoot } from '../../lib/paths.js';
-import { FaultInjector } from '../../local/faults.js';
 import { glueArgv, glueStartJobRun } from '../../local/integrations/glue.js';
 import { glueBatchCreatePartition, gluePartitions, partitionsFile } from '../../local/integrations/glue-catalog.js';
 import { integrationFor } from '../../local/integrations/index.js';
@@ -25,20 +24,11 @@ import {
 import { createModel, createTransformJob, programSource } from '../../local/integrations/sagemaker-inference.js';
 import { CONTAINER_ROOT, pythonArgs, remapContainerPath } from '../../local/integrations/sagemaker-processing.js';
 import { drawTrials, trialCount } from '../../local/integrations/sagemaker-tuning.js';
-import type { Json, RuntimeServices, TaskCall } from '../../local/integrations/types.js';
+import type { Json, TaskCall } from '../../local/integrations/types.js';
 import { writeObject } from '../../local/storage.js';
+import { stubRuntime } from './helpers/runtime.js';
 
-function runtime(root: string): RuntimeServices {
-  return {
-    root,
-    env: { ...process.env, CLV_LOCAL_ROOT: root },
-    execution: { name: 'e', arn: 'arn:e', stateMachineName: 'sm', startTime: '' },
-    faults: new FaultInjector({}),
-    extraTables: [],
-    log: () => undefined,
-    startExecution: () => Promise.reject(new Error('unused')),
-  };
-}
+const runtime = (root: string) => stubRuntime(root);
 
 const REGISTRY_ARN = 'arn:aws:lambda:eu-west-1:000000000000:function:clv-local-model-registry';
 const GROUP = 'clv-local-clv-models';
