@@ -1,4 +1,5 @@
-"""Command line: python -m datagen generate ... (see docs/data-generator.md)."""
+"""Command line: python -m datagen generate ... (see docs/data-generator.md) and
+python -m datagen campaign-outcomes ... (datagen/campaign.py, docs/experiments.md)."""
 
 from __future__ import annotations
 
@@ -156,8 +157,12 @@ def summary(result: dict, out_uri: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "campaign-outcomes":
+        from datagen.campaign import campaign_main
+
+        return campaign_main(argv[1:])
     if not argv or argv[0] != "generate":
-        print(USAGE, file=sys.stderr)
+        print(USAGE + "\n       python -m datagen campaign-outcomes --help", file=sys.stderr)
         return 2
     try:
         opts = parse_options(argv[1:])

@@ -5,14 +5,16 @@ import { IngestionStack } from './stacks/ingestion-stack.js';
 import { LakeStack } from './stacks/lake-stack.js';
 import { MlStack } from './stacks/ml-stack.js';
 import { MonitoringStack } from './stacks/monitoring-stack.js';
+import { ObservabilityStack } from './stacks/observability-stack.js';
 
-/** The five stacks of one environment. */
+/** The stacks of one environment (Observability last: it watches the others). */
 export interface Platform {
   readonly lake: LakeStack;
   readonly ingestion: IngestionStack;
   readonly features: FeaturesStack;
   readonly ml: MlStack;
   readonly monitoring: MonitoringStack;
+  readonly observability: ObservabilityStack;
 }
 
 /** Builds every stack of one environment into the app. Stack names carry the environment: `Clv-<env>-<Part>`. */
@@ -47,9 +49,20 @@ export function createPlatform(app: App, config: EnvironmentConfig): Platform {
       buildFeaturesJobName: features.buildFeaturesJob.jobName,
       featureGroupName: features.featureGroupName,
     },
+    conditionTable: monitoring.conditionTable,
   });
 
-  const platform = { lake, ingestion, features, ml, monitoring };
+  const watched = { lake, ingestion, features, ml, monitoring };
+  // created last, from the stacks above: their state machines, functions and streams get alarms and charts
+  const observability = new ObservabilityStack(app, name('Observability'), {
+    ...base,
+    stackName: name('Observability'),
+    watched: Object.values(watched),
+    alertsTopic: monitoring.alertsTopic,
+    deadLetterQueues: [monitoring.alertRouting.subscriptionDlq, monitoring.alertRouting.functionDlq],
+    extraAlarms: monitoring.alertRouting.dlqAlarms,
+  });
+  const platform = { ...watched, observability };
   for (const stack of Object.values(platform)) {
     for (const [key, value] of Object.entries(config.tags)) Tags.of(stack).add(key, value);
     Tags.of(stack).add('environment', config.name);

@@ -2,6 +2,8 @@
 export const LOCAL_REGION = 'eu-west-1';
 export const LOCAL_ACCOUNT = '000000000000';
 export const LOCAL_PREFIX = 'clv-local';
+/** The environment name of the local runtime (`${EnvironmentName}`; platform events carry it in detail.environment). */
+export const LOCAL_ENVIRONMENT_NAME = 'local';
 
 export const LAKE_ZONES = ['Raw', 'Curated', 'Gold', 'Features', 'Artifacts', 'AthenaResults'] as const;
 export type LakeZone = (typeof LAKE_ZONES)[number];

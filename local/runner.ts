@@ -14,6 +14,7 @@ import { forEachState, type LoadedDefinition, loadDefinition } from './definitio
 import { TaskError } from './errors.js';
 import { FaultInjector, type FaultPlan, faultPlanFromEnv } from './faults.js';
 import { type HistoryEvent, HistoryRecorder, resourceParts } from './history.js';
+import { localTaskToken } from './integrations/task-token.js';
 import type { Integration, Json, NestedExecution, RuntimeServices } from './integrations/types.js';
 import { LOCAL_ROOT_ENV, localRoot } from './storage.js';
 
@@ -196,6 +197,8 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     context: {
       Execution: { Id: arn, Name: name, RoleArn: `arn:aws:iam::000000000000:role/${LOCAL_PREFIX}-states` },
       StateMachine: { Id: smArn, Name: `${LOCAL_PREFIX}-${loaded.name}` },
+      // $$.Task.Token of the callback Tasks (lambda:invoke.waitForTaskToken): one token per execution
+      Task: { Token: localTaskToken(arn, rt.execution.startTime) },
     },
   };
   progress({ kind: 'started', execution: arn, stateMachine: loaded.fileName, at: startDate });

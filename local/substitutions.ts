@@ -9,6 +9,7 @@ import {
   kebab,
   LAKE_ZONES,
   type LakeZone,
+  LOCAL_ENVIRONMENT_NAME,
   LOCAL_KMS_KEY_ARN,
   LOCAL_PREFIX,
   lambdaArn,
@@ -34,6 +35,7 @@ const fixed: Record<string, string> = {
   TrainingImageUri: LOCAL_TRAINING_IMAGE,
   FeatureGroupName: `${LOCAL_PREFIX}-customer-features`,
   KmsKeyArn: LOCAL_KMS_KEY_ARN,
+  EnvironmentName: LOCAL_ENVIRONMENT_NAME,
 };
 
 const suffixRule = (suffix: string, pattern: string, value: (stem: string) => string): Rule => ({

@@ -4,6 +4,7 @@
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { z } from 'zod';
+import { withPowertools } from '../shared/middleware.js';
 import { logger, metrics } from '../shared/powertools.js';
 import { type OutputRecord, type TransformCounts, transformRecords } from './transform.js';
 
@@ -38,7 +39,7 @@ export function recordCountMetrics(counts: TransformCounts, sink = metrics): voi
   }
 }
 
-export const handler = async (event: unknown): Promise<FirehoseTransformationResponse> => {
+export const handler = withPowertools(async (event: unknown): Promise<FirehoseTransformationResponse> => {
   const parsed = firehoseTransformationEventSchema.safeParse(event);
   if (!parsed.success) {
     // Not a Firehose transformation event: fail the invocation so Firehose retries and then reports it.
@@ -51,7 +52,6 @@ export const handler = async (event: unknown): Promise<FirehoseTransformationRes
     }
   }
   logger.info('clickstream batch transformed', { invocationId: parsed.data.invocationId, ...counts });
-  recordCountMetrics(counts);
-  metrics.publishStoredMetrics();
+  recordCountMetrics(counts); // flushed by withPowertools
   return { records };
-};
+});

@@ -4,11 +4,12 @@
  * comparison and the fairness ratios for the alert and the model package metadata.
  */
 import { z } from 'zod';
+import { withPowertools } from '../shared/middleware.js';
 import { currentObjectStore } from '../shared/object-store.js';
 import { logger } from '../shared/powertools.js';
 import { evaluationSchema, type GateOutput, gateInputSchema, runGate } from './gate.js';
 
-export const handler = async (event: unknown): Promise<GateOutput> => {
+export const handler = withPowertools(async (event: unknown): Promise<GateOutput> => {
   const input = gateInputSchema.safeParse(event);
   if (!input.success) throw new Error(`model-gate: invalid input: ${z.prettifyError(input.error)}`);
   const text = await currentObjectStore().getText(input.data.evaluation_uri);
@@ -33,4 +34,4 @@ export const handler = async (event: unknown): Promise<GateOutput> => {
     fairness: output.fairness,
   });
   return output;
-};
+});

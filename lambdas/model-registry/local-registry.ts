@@ -70,6 +70,10 @@ export class LocalModelRegistry implements ModelRegistry {
       .map((p) => ({ arn: p.detail.arn, version: p.detail.version }));
   }
 
+  async listAll(group: string): Promise<PackageRef[]> {
+    return this.all(group).map((p) => ({ arn: p.detail.arn, version: p.detail.version }));
+  }
+
   async describe(arn: string): Promise<PackageDetail> {
     const m = /model-package\/([^/]+)\/(\d+)$/.exec(arn);
     const dir = m ? this.groupDir(m[1] as string) : undefined;

@@ -6,13 +6,21 @@ export class SageMakerModelRegistry implements ModelRegistry {
   constructor(private readonly client: SageMakerClient) {}
 
   async listApproved(group: string): Promise<PackageRef[]> {
+    return this.list(group, 'Approved');
+  }
+
+  async listAll(group: string): Promise<PackageRef[]> {
+    return this.list(group, undefined);
+  }
+
+  private async list(group: string, status: 'Approved' | undefined): Promise<PackageRef[]> {
     const out: PackageRef[] = [];
     let token: string | undefined;
     do {
       const page = await this.client.send(
         new ListModelPackagesCommand({
           ModelPackageGroupName: group,
-          ModelApprovalStatus: 'Approved',
+          ModelApprovalStatus: status,
           SortBy: 'CreationTime',
           SortOrder: 'Descending',
           MaxResults: 100,

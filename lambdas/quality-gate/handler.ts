@@ -4,11 +4,12 @@
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { z } from 'zod';
+import { withPowertools } from '../shared/middleware.js';
 import { currentObjectStore } from '../shared/object-store.js';
 import { logger, metrics } from '../shared/powertools.js';
 import { type GateOutput, gateInputSchema, runGate } from './gate.js';
 
-export const handler = async (event: unknown): Promise<GateOutput> => {
+export const handler = withPowertools(async (event: unknown): Promise<GateOutput> => {
   const input = gateInputSchema.safeParse(event);
   if (!input.success) {
     throw new Error(`quality-gate: invalid input: ${z.prettifyError(input.error)}`);
@@ -24,6 +25,6 @@ export const handler = async (event: unknown): Promise<GateOutput> => {
   metrics.addDimension('dataset', 'silver_transactions');
   metrics.addMetric('ExpectationsFailedCritical', MetricUnit.Count, output.summary.failedCritical);
   metrics.addMetric('ExpectationsFailedWarning', MetricUnit.Count, output.summary.failedWarning);
-  metrics.publishStoredMetrics();
+  // flushed by withPowertools
   return output;
-};
+});

@@ -10,6 +10,8 @@ export interface ObjectStore {
   /** The object's text (UTF-8); fails naming the URI when it does not exist. */
   getText(uri: string): Promise<string>;
   putText(uri: string, body: string, contentType: string): Promise<void>;
+  /** Writes binary content (e.g. a Parquet file). */
+  putBytes(uri: string, body: Uint8Array, contentType: string): Promise<void>;
 }
 
 export interface S3Location {
@@ -43,6 +45,11 @@ export class S3ObjectStore implements ObjectStore {
     const { bucket, key } = parseS3Uri(uri);
     await this.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
   }
+
+  async putBytes(uri: string, body: Uint8Array, contentType: string): Promise<void> {
+    const { bucket, key } = parseS3Uri(uri);
+    await this.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
+  }
 }
 
 /** The local runtime's object storage: a directory with one folder per bucket. */
@@ -68,6 +75,12 @@ export class DirectoryObjectStore implements ObjectStore {
     const file = this.pathOf(uri);
     await mkdir(path.dirname(file), { recursive: true });
     await writeFile(file, body, 'utf8');
+  }
+
+  async putBytes(uri: string, body: Uint8Array): Promise<void> {
+    const file = this.pathOf(uri);
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, body);
   }
 }
 

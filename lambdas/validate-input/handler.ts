@@ -3,10 +3,11 @@
  * (via ./core.ts); this logs the outcome with the Powertools logger.
  */
 import type { PipelineName, PipelineNormalizedInput } from '../../lib/contracts/pipeline-inputs.js';
+import { withPowertools } from '../shared/middleware.js';
 import { logger } from '../shared/powertools.js';
 import { SETTINGS_ENV, validateInput } from './core.js';
 
-export const handler = async (event: unknown): Promise<PipelineNormalizedInput[PipelineName]> => {
+export const handler = withPowertools(async (event: unknown): Promise<PipelineNormalizedInput[PipelineName]> => {
   const pipeline = (event as { pipeline?: unknown } | null)?.pipeline;
   try {
     const output = validateInput(event, process.env[SETTINGS_ENV]);
@@ -16,4 +17,4 @@ export const handler = async (event: unknown): Promise<PipelineNormalizedInput[P
     logger.warn('pipeline input refused', { pipeline, error: (err as Error).name, message: (err as Error).message });
     throw err;
   }
-};
+});

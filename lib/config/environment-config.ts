@@ -165,10 +165,117 @@ export const environmentConfigSchema = z
           .strict(),
       })
       .strict(),
+    /** The monitoring pipeline (state-machines/monitoring.asl.json), started by batch scoring's ScoringCompleted. */
+    monitoring: z
+      .object({
+        /** Maximum run time of one execution (minutes). */
+        timeoutMinutes: z.number().int().min(5).max(1440),
+        drift: z
+          .object({
+            /** PSI at or above which a feature's drift is Low (digest and dashboard). */
+            psiLow: z.number().min(0),
+            /** PSI above which a feature's drift is Medium (Slack); must be above psiLow. */
+            psiMedium: z.number().min(0),
+          })
+          .strict()
+          .refine((d) => d.psiMedium > d.psiLow, { message: 'psiMedium must be greater than psiLow' }),
+        proxy: z
+          .object({
+            /** Days of actual spend after a scoring run that its proxy metrics compare with its predictions. */
+            windowDays: positiveInt,
+            /** Relative drop of the proxy Spearman correlation, window over window, that is Medium (0.2 = 20%). */
+            maxCorrelationDrop: ratio,
+            /** Fewer scored customers in a window and the proxy metrics are reported, not judged. */
+            minCustomers: positiveInt,
+          })
+          .strict(),
+        /** Days after a scoring run when its 12-month label window has closed (matured-cohort evaluation). */
+        maturedAfterDays: positiveInt,
+        retraining: z
+          .object({
+            /** Start the training pipeline on prediction drift or a proxy drop (off: alert only). */
+            enabled: z.boolean(),
+            /** Prediction PSI above which a retraining run starts. */
+            predictionPsi: z.number().min(0),
+            /** Hours after a triggered retraining during which no other one starts (no retraining loop). */
+            cooldownHours: positiveInt,
+          })
+          .strict(),
+      })
+      .strict(),
+    campaigns: z
+      .object({
+        /** Default treatment share of a `canary` campaign experiment (the challenger's arm), in (0, 1). */
+        canaryShare: z.number().gt(0).lt(1),
+        /** Default treatment share of an `ab` campaign experiment, in (0, 1). */
+        abShare: z.number().gt(0).lt(1),
+        /** Significance level of the campaign analysis (two-sided tests, intervals at 1 - alpha). */
+        alpha: z.number().gt(0).lt(0.5),
+        /** Days a campaign experiment waits for its outcomes when the input gives no max_days. */
+        defaultMaxDays: positiveInt,
+        /**
+         * The most days an input may ask to wait for the outcomes (the task token timeout); the state machine's
+         * timeout is this plus one day. At most 364: an execution lasts at most a year.
+         */
+        maxCampaignDays: z.number().int().min(1).max(364),
+      })
+      .strict()
+      .refine((c) => c.defaultMaxDays <= c.maxCampaignDays, {
+        message: 'defaultMaxDays must be at most maxCampaignDays',
+      }),
+    /**
+     * The shadow run of a registered challenger beside the champion (state-machines/shadow.asl.json,
+     * docs/runbooks/shadow.md) and the promotion pipeline (state-machines/promotion.asl.json).
+     */
+    shadow: z
+      .object({
+        /** Maximum run time of one shadow execution (minutes): two transform jobs, the publish and compare jobs. */
+        timeoutMinutes: z.number().int().min(30).max(2880),
+        /** Maximum run time of one promotion or rollback execution (minutes): registry updates only. */
+        promotionTimeoutMinutes: z.number().int().min(5).max(240),
+        /** Largest relative runtime increase of the challenger's transform job against the champion's (0.10 = 10%). */
+        maxRuntimeIncrease: z.number().min(0).max(10),
+        /** The challenger's mean predicted revenue must move less than this share of the champion's (0.15 = 15%). */
+        maxMeanShift: z.number().gt(0).max(10),
+        /**
+         * Seconds added to the runtime limit (champion × (1 + maxRuntimeIncrease) + this): instance start-up jitter,
+         * which says nothing about the model.
+         */
+        runtimeToleranceSeconds: z.number().min(0).max(3600),
+      })
+      .strict(),
     featureStore: z
       .object({
         /** Enable the Feature Group's online store (off by default: scoring is batch). */
         onlineStoreEnabled: z.boolean(),
+      })
+      .strict(),
+    /** Alert routing (lambdas/alert-router, Monitoring stack); docs/runbooks/alert-delivery.md. */
+    alerting: z
+      .object({
+        /** Minutes a firing condition (pipeline + metric + feature) is remembered; a repeat within it sends nothing. */
+        dedupTtlMinutes: z.number().int().min(1).max(10_080),
+        /** Retries of a PagerDuty or Slack call on 429, 5xx and network errors (exponential backoff, Retry-After). */
+        retry: z
+          .object({
+            /** Attempts per call, the first included; after the last the invocation fails (the DLQ keeps the alert). */
+            maxAttempts: z.number().int().min(1).max(10),
+            /** Delay before the second attempt (ms); it doubles each attempt. */
+            baseDelayMs: z.number().int().min(1).max(60_000),
+          })
+          .strict(),
+        /** Email addresses subscribed to the Low-severity digest topic (may be empty). */
+        digestEmails: z.array(z.email()),
+        /** Secrets Manager name of the PagerDuty Events v2 routing key (Monitoring stack creates it; set the value). */
+        pagerDutySecretName: z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, 'must be a Secrets Manager secret name'),
+        /** Secrets Manager name of the Slack incoming-webhook URL (Monitoring stack creates it; put the value). */
+        slackSecretName: z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, 'must be a Secrets Manager secret name'),
+        /** Base URL of the PagerDuty Events API (POST {url}/v2/enqueue). */
+        pagerDutyEventsUrl: z.url({ protocol: /^https$/ }).default('https://events.pagerduty.com'),
+        /** Seconds the router caches the two secrets (Powertools Parameters maxAge). */
+        secretsCacheSeconds: z.number().int().min(0).max(3600),
+        /** Age (s) of the oldest clickstream record not yet in S3 above which the Firehose freshness alarm fires. */
+        firehoseMaxDataFreshnessSeconds: z.number().int().min(60).max(86_400),
       })
       .strict(),
     /** Tags put on every resource of the environment. */

@@ -36,6 +36,56 @@ const transform = {
 } as const;
 
 /**
+ * Monitoring (docs/runbooks/drift-alert.md, docs/runbooks/proxy-drop.md): PSI above 0.25 is Medium and 0.1–0.25 Low
+ * (the seed design's severities); the proxy correlation is judged 30 days after a scoring run and a drop of more
+ * than 20% window over window is Medium; a triggered retraining waits a week before another may start.
+ */
+const monitoring = {
+  timeoutMinutes: 60,
+  drift: { psiLow: 0.1, psiMedium: 0.25 },
+  proxy: { windowDays: 30, maxCorrelationDrop: 0.2, minCustomers: 50 },
+  maturedAfterDays: 365,
+  retraining: { enabled: true, predictionPsi: 0.25, cooldownHours: 168 },
+};
+
+/**
+ * Alert routing per environment: secrets named by environment, a 4-hour de-duplication window, 4 attempts from 500 ms
+ * (0.5 s, 1 s, 2 s: well inside the router's timeout), secrets cached 5 minutes, no digest email by default (add
+ * addresses per environment; each one receives an SNS confirmation mail).
+ */
+const alerting = (env: EnvironmentName, digestEmails: string[] = []) => ({
+  dedupTtlMinutes: 240,
+  retry: { maxAttempts: 4, baseDelayMs: 500 },
+  digestEmails,
+  pagerDutySecretName: `clv/${env}/alerting/pagerduty-routing-key`,
+  slackSecretName: `clv/${env}/alerting/slack-webhook-url`,
+  pagerDutyEventsUrl: 'https://events.pagerduty.com',
+  secretsCacheSeconds: 300,
+  // three Firehose buffer intervals at most: a stalled delivery is noticed within 15 minutes
+  firehoseMaxDataFreshnessSeconds: 900,
+});
+
+/**
+ * Campaign experiments (docs/runbooks/campaign-experiment.md): a canary gives the challenger 5% of the customers,
+ * an A/B test half; the analysis tests at alpha 0.05; the pipeline waits 28 days for the outcomes unless the input
+ * asks for more, at most 90.
+ */
+/**
+ * Shadow runs (docs/runbooks/shadow.md): the challenger's transform may take at most 10% longer than the champion's
+ * (plus 120 s of instance start-up jitter) and its mean prediction must move less than 15%; a shadow run may take 4
+ * hours, a promotion 15 minutes.
+ */
+const shadow = {
+  timeoutMinutes: 240,
+  promotionTimeoutMinutes: 15,
+  maxRuntimeIncrease: 0.1,
+  maxMeanShift: 0.15,
+  runtimeToleranceSeconds: 120,
+};
+
+const campaigns = { canaryShare: 0.05, abShare: 0.5, alpha: 0.05, defaultMaxDays: 28, maxCampaignDays: 90 };
+
+/**
  * Raw values of each environment. They are validated by `loadEnvironmentConfig` before any stack sees them.
  * Accounts are left out on purpose: set them with `-c account=123456789012` or the CLI's default credentials.
  */
@@ -43,6 +93,7 @@ export const ENVIRONMENTS: Record<EnvironmentName, unknown> = {
   dev: {
     ...shared,
     name: 'dev',
+    alerting: alerting('dev'),
     removalPolicy: 'destroy',
     terminationProtection: false,
     logRetentionDays: 30,
@@ -76,11 +127,15 @@ export const ENVIRONMENTS: Record<EnvironmentName, unknown> = {
       timeoutMinutes: 240,
       transform,
     },
+    monitoring,
+    campaigns,
+    shadow,
     featureStore: { onlineStoreEnabled: false },
   } satisfies EnvironmentConfig,
   staging: {
     ...shared,
     name: 'staging',
+    alerting: alerting('staging'),
     removalPolicy: 'retain',
     terminationProtection: false,
     logRetentionDays: 90,
@@ -114,11 +169,15 @@ export const ENVIRONMENTS: Record<EnvironmentName, unknown> = {
       timeoutMinutes: 240,
       transform,
     },
+    monitoring,
+    campaigns,
+    shadow,
     featureStore: { onlineStoreEnabled: false },
   } satisfies EnvironmentConfig,
   prod: {
     ...shared,
     name: 'prod',
+    alerting: alerting('prod'),
     removalPolicy: 'retain',
     terminationProtection: true,
     logRetentionDays: 365,
@@ -152,6 +211,9 @@ export const ENVIRONMENTS: Record<EnvironmentName, unknown> = {
       timeoutMinutes: 240,
       transform,
     },
+    monitoring,
+    campaigns,
+    shadow,
     featureStore: { onlineStoreEnabled: false },
   } satisfies EnvironmentConfig,
 };

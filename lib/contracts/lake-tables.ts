@@ -249,6 +249,65 @@ export const LAKE_TABLES: readonly LakeTable[] = [
     partitionKeys: [s('run_date', "the run's date (batch scoring: the cutoff scored)")],
     projection: { run_date: DAILY },
   },
+  {
+    name: 'drift_baselines',
+    description:
+      'Drift baseline bins per model version, fixed at training by the evaluation job (drift_baseline.py); one CSV ' +
+      'per model (drift_baselines/<model_version>.csv, header line), read by sql/monitoring/drift_bins.sql',
+    zone: 'gold',
+    prefix: 'drift_baselines',
+    format: 'csv',
+    columns: [
+      s('model_version'),
+      s('feature', 'a monitored feature (lib/contracts/drift-features.ts)'),
+      s('kind', 'numeric | categorical'),
+      { name: 'bin', type: 'int', comment: 'order of the bin within the feature' },
+      { name: 'lower', type: 'double', comment: 'numeric: inclusive lower edge (-1e308: open); NULL bin: null' },
+      { name: 'upper', type: 'double', comment: 'numeric: exclusive upper edge (1e308: open); NULL bin: null' },
+      s('category', 'categorical: the category (__other__: unseen at training); NULL bin and numeric: null'),
+      { name: 'baseline_count', type: 'bigint', comment: 'rows of the latest training cutoff in the bin' },
+    ],
+    partitionKeys: [],
+  },
+  {
+    name: 'campaign_audiences',
+    description:
+      'Customers targeted by a campaign experiment, one row per customer and arm (the campaign-experiment audience ' +
+      'export); campaign_id=<id>/audience.parquet',
+    zone: 'gold',
+    prefix: 'campaigns/audiences',
+    format: 'parquet',
+    columns: [
+      s('customer_id'),
+      s('arm', 'control | treatment'),
+      s('model_version', 'the model whose scores selected the customer'),
+      { name: 'clv_score', type: 'double', comment: "that model's score" },
+      { name: 'predicted_revenue_12m', type: 'double', comment: "that model's prediction, GBP" },
+      s('tier', 'Low | Medium | High'),
+      { name: 'assignment_hash', type: 'double', comment: 'salted hash of customer_id, uniform in [0,1)' },
+      s('selected_at', 'ISO-8601 UTC'),
+    ],
+    partitionKeys: [s('campaign_id')],
+    // No projection: the campaign-experiment pipeline registers each campaign's partition (BatchCreatePartition).
+  },
+  {
+    name: 'campaign_outcomes',
+    description:
+      'Observed outcome per targeted customer of a campaign (marketing tool export, or `clv generate ' +
+      'campaign-outcomes` locally); campaign_id=<id>/outcomes.parquet',
+    zone: 'gold',
+    prefix: 'campaigns/outcomes',
+    format: 'parquet',
+    columns: [
+      s('customer_id'),
+      { name: 'converted', type: 'int', comment: '1 when the customer bought in the campaign window, else 0' },
+      { name: 'revenue', type: 'double', comment: 'GBP spent in the campaign window (0 when not converted)' },
+      { name: 'unsubscribed', type: 'int', comment: '1 when the customer unsubscribed, else 0' },
+      s('observed_at', 'ISO-8601 UTC'),
+    ],
+    partitionKeys: [s('campaign_id')],
+    // No projection: the campaign-experiment pipeline registers each campaign's partition (BatchCreatePartition).
+  },
 ];
 
 /** Looks a table up by name, failing with the known names. */

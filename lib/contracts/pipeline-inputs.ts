@@ -15,7 +15,15 @@
  */
 import { z } from 'zod';
 
-export const PIPELINE_NAMES = ['data-pipeline', 'training-pipeline', 'batch-scoring'] as const;
+export const PIPELINE_NAMES = [
+  'data-pipeline',
+  'training-pipeline',
+  'batch-scoring',
+  'monitoring',
+  'campaign-experiment',
+  'shadow',
+  'promotion',
+] as const;
 export const pipelineNameSchema = z.enum(PIPELINE_NAMES);
 export type PipelineName = z.infer<typeof pipelineNameSchema>;
 
@@ -114,16 +122,101 @@ export type TrainingPipelineSettings = z.infer<typeof trainingPipelineSettingsSc
 export const batchScoringSettingsSchema = z.strictObject({ transform: transformSettingsSchema });
 export type BatchScoringSettings = z.infer<typeof batchScoringSettingsSchema>;
 
+/** The shadow gate thresholds (environment config `shadow`; lambdas/shadow-gate/core.ts `thresholdsSchema`). */
+export const shadowThresholdsSchema = z.strictObject({
+  /** Largest relative runtime increase of the challenger's transform job against the champion's (0.10 = 10%). */
+  max_runtime_increase: z.number({ error: 'expected a number in [0, 10]' }).min(0).max(10),
+  /** The challenger's mean prediction must move less than this share of the champion's (0.15 = 15%). */
+  max_mean_shift: z.number({ error: 'expected a number in (0, 10]' }).gt(0).max(10),
+  /** Seconds added to the runtime limit (job start-up jitter). */
+  runtime_tolerance_seconds: z.number({ error: 'expected seconds in [0, 3600]' }).min(0).max(3600),
+});
+export type ShadowThresholds = z.infer<typeof shadowThresholdsSchema>;
+export const shadowSettingsSchema = z.strictObject({
+  transform: transformSettingsSchema,
+  thresholds: shadowThresholdsSchema,
+});
+export type ShadowSettings = z.infer<typeof shadowSettingsSchema>;
+/** The promotion pipeline has no settings (the rule is fixed: docs/runbooks/promotion-and-rollback.md). */
+export const promotionSettingsSchema = z.strictObject({});
+export type PromotionSettings = z.infer<typeof promotionSettingsSchema>;
+
+/** The monitoring pipeline's thresholds (environment config `monitoring`). */
+export const monitoringSettingsSchema = z.strictObject({
+  drift: z.strictObject({
+    /** PSI at or above which a feature's drift is Low. */
+    psi_low: z.number().min(0),
+    /** PSI above which a feature's drift is Medium. */
+    psi_medium: z.number().min(0),
+  }),
+  proxy: z.strictObject({
+    /** Days of actual spend after a scoring run that the proxy metrics compare with its predictions. */
+    window_days: posInt('days'),
+    /** Relative drop of the proxy Spearman correlation, window over window, that is Medium (0.2 = 20%). */
+    max_correlation_drop: ratio,
+    /** Fewer scored customers in a window and the proxy metrics are reported, not judged. */
+    min_customers: posInt('customers'),
+  }),
+  /** Days after a scoring run when its 12-month label window has closed (matured-cohort evaluation). */
+  matured_after_days: posInt('days'),
+  retraining: z.strictObject({
+    /** Start the training pipeline on prediction drift or a proxy drop (off: alert only). */
+    enabled: z.boolean(),
+    /** Prediction PSI above which a retraining run starts. */
+    prediction_psi: z.number().min(0),
+    /** Hours after a triggered retraining during which no other one starts. */
+    cooldown_hours: posInt('hours'),
+  }),
+});
+export type MonitoringSettings = z.infer<typeof monitoringSettingsSchema>;
+
+/** A share of customers in (0, 1): an arm can be neither empty nor everyone. */
+const armShare = z
+  .number({ error: 'expected a number strictly between 0 and 1' })
+  .gt(0, 'expected > 0')
+  .lt(1, 'expected < 1');
+
+/** The campaign experiment's defaults and limits (environment config `campaigns`). */
+export const campaignExperimentSettingsSchema = z
+  .strictObject({
+    /** Default treatment share of a `canary` campaign (the challenger's arm). */
+    canary_share: armShare,
+    /** Default treatment share of an `ab` campaign. */
+    ab_share: armShare,
+    /** Significance level of the analysis (intervals at 1 - alpha). */
+    alpha: z.number({ error: 'expected a number in (0, 0.5)' }).gt(0, 'expected > 0').lt(0.5, 'expected < 0.5'),
+    /** Days the pipeline waits for the outcomes when the input gives no max_days. */
+    default_max_days: posInt('days'),
+    /** The most days an input may ask to wait (the task token timeout; the state machine's timeout covers it). */
+    max_campaign_days: posInt('days').max(
+      364,
+      'expected at most 364 (a Step Functions execution lasts at most a year)',
+    ),
+  })
+  .refine((s) => s.default_max_days <= s.max_campaign_days, {
+    path: ['default_max_days'],
+    message: 'expected at most max_campaign_days',
+  });
+export type CampaignExperimentSettings = z.infer<typeof campaignExperimentSettingsSchema>;
+
 export const pipelineSettingsSchemas = {
   'data-pipeline': dataPipelineSettingsSchema,
   'training-pipeline': trainingPipelineSettingsSchema,
   'batch-scoring': batchScoringSettingsSchema,
+  shadow: shadowSettingsSchema,
+  promotion: promotionSettingsSchema,
+  monitoring: monitoringSettingsSchema,
+  'campaign-experiment': campaignExperimentSettingsSchema,
 } as const;
 
 export interface PipelineSettings {
   'data-pipeline': DataPipelineSettings;
   'training-pipeline': TrainingPipelineSettings;
   'batch-scoring': BatchScoringSettings;
+  shadow: ShadowSettings;
+  promotion: PromotionSettings;
+  monitoring: MonitoringSettings;
+  'campaign-experiment': CampaignExperimentSettings;
 }
 
 const LOCAL_ROLLING_CUTOFFS: RollingCutoffsSettings = {
@@ -159,6 +252,32 @@ export const LOCAL_PIPELINE_SETTINGS: PipelineSettings = {
       batch_strategy: 'MultiRecord',
       split_type: 'None',
     },
+  },
+  shadow: {
+    transform: {
+      instance_type: 'local',
+      instance_count: 1,
+      max_concurrent_transforms: 1,
+      max_payload_in_mb: 100,
+      batch_strategy: 'MultiRecord',
+      split_type: 'None',
+    },
+    // Local transform jobs take a second or two: the tolerance keeps process start-up noise out of the check.
+    thresholds: { max_runtime_increase: 0.1, max_mean_shift: 0.15, runtime_tolerance_seconds: 30 },
+  },
+  promotion: {},
+  monitoring: {
+    drift: { psi_low: 0.1, psi_medium: 0.25 },
+    proxy: { window_days: 30, max_correlation_drop: 0.2, min_customers: 50 },
+    matured_after_days: 365,
+    retraining: { enabled: true, prediction_psi: 0.25, cooldown_hours: 168 },
+  },
+  'campaign-experiment': {
+    canary_share: 0.05,
+    ab_share: 0.5,
+    alpha: 0.05,
+    default_max_days: 28,
+    max_campaign_days: 90,
   },
 };
 
@@ -339,7 +458,24 @@ export const trainingPipelineManualInputSchema = z
     }
   });
 
-export const trainingPipelineInputSchema = z.union([scheduledInputSchema, trainingPipelineManualInputSchema]);
+/**
+ * A retraining started by the monitoring pipeline (prediction drift or a proxy drop): the cutoffs follow from
+ * `triggered_by.run_date` exactly as a scheduled run's follow from its run date, and the reason is kept.
+ */
+export const trainingPipelineTriggeredInputSchema = z.strictObject({
+  triggered_by: z.strictObject({
+    pipeline: z.literal('monitoring'),
+    execution: z.string().min(1).max(2048),
+    reason: z.string().min(1).max(1000),
+    run_date: isoDate,
+  }),
+});
+
+export const trainingPipelineInputSchema = z.union([
+  scheduledInputSchema,
+  trainingPipelineManualInputSchema,
+  trainingPipelineTriggeredInputSchema,
+]);
 export type TrainingPipelineInput = z.infer<typeof trainingPipelineInputSchema>;
 
 export interface TrainingPipelineNormalized extends RollingCutoffs {
@@ -347,6 +483,8 @@ export interface TrainingPipelineNormalized extends RollingCutoffs {
   hyperparameters: Record<string, string>;
   gate: GateSettings;
   scheduled: boolean;
+  /** Set when the monitoring pipeline started the run. */
+  triggered_by?: { pipeline: 'monitoring'; execution: string; reason: string; run_date: string };
 }
 
 export const batchScoringManualInputSchema = z.strictObject({ cutoff: isoDate });
@@ -359,16 +497,260 @@ export interface BatchScoringNormalized {
   scheduled: boolean;
 }
 
+const modelVersion = z
+  .string({ error: 'expected a model version (the model_version of the predictions table)' })
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'expected a model version (letters, digits, . _ -)');
+
+/** A hand-started monitoring run: the scoring run to look at. */
+export const monitoringManualInputSchema = z.strictObject({ scoring_date: isoDate, model_version: modelVersion });
+
+/** The `ScoringCompleted` event of batch scoring as the EventBridge rule delivers it (the whole event). */
+export const scoringCompletedEventSchema = z.looseObject({
+  source: z.literal('clv.platform'),
+  'detail-type': z.literal('ScoringCompleted'),
+  detail: z.looseObject({
+    scoring_date: isoDate,
+    model_version: modelVersion,
+    model_package_arn: z.string().min(1).optional(),
+    execution: z.string().min(1).optional(),
+  }),
+});
+
+export const monitoringInputSchema = z.union([scoringCompletedEventSchema, monitoringManualInputSchema]);
+export type MonitoringInput = z.infer<typeof monitoringInputSchema>;
+
+export interface MonitoringNormalized {
+  scoring_date: string;
+  model_version: string;
+  /** The batch-scoring execution that published the run (absent for a hand-started run). */
+  scoring_execution: string | null;
+  /** Proxy window: the scoring run to judge is the latest on or before this date (scoring_date − window_days). */
+  proxy_run_before: string;
+  /** The window before it (for the window-over-window change). */
+  proxy_previous_run_before: string;
+  /** Matured cohort: the latest scoring run on or before this date (scoring_date − matured_after_days). */
+  matured_run_before: string;
+  /** The label window of the matured cohort (days of actual revenue after its scoring date). */
+  matured_after_days: number;
+  drift: MonitoringSettings['drift'];
+  proxy: MonitoringSettings['proxy'];
+  retraining: MonitoringSettings['retraining'];
+  source: 'event' | 'manual';
+}
+
+/** A campaign id: a lowercase slug (it names the campaign's partitions, exports and token record). */
+export const campaignIdSchema = z
+  .string({ error: 'expected a campaign id (lowercase slug)' })
+  .regex(
+    /^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/,
+    'expected 1-40 lowercase letters, digits or hyphens, starting and ending with a letter or digit',
+  );
+
+export const CAMPAIGN_TIERS = ['High', 'Medium', 'Low'] as const;
+
+/** Who a campaign targets, within each arm by that arm's model: its top N by CLV score, or one tier. */
+export const campaignAudienceSchema = z
+  .strictObject(
+    {
+      rule: z.enum(['top_n', 'tier'], { error: 'expected "top_n" or "tier"' }),
+      n: posInt('customers').optional(),
+      tier: z.enum(CAMPAIGN_TIERS, { error: `expected one of ${CAMPAIGN_TIERS.join(', ')}` }).optional(),
+    },
+    { error: 'expected {"rule": "top_n", "n": N} or {"rule": "tier", "tier": "High" | "Medium" | "Low"}' },
+  )
+  .superRefine((a, ctx) => {
+    const needs = a.rule === 'top_n' ? 'n' : 'tier';
+    const refuses = a.rule === 'top_n' ? 'tier' : 'n';
+    if (a[needs] === undefined) {
+      ctx.addIssue({ code: 'custom', path: [needs], message: `required with rule "${a.rule}"` });
+    }
+    if (a[refuses] !== undefined) {
+      ctx.addIssue({ code: 'custom', path: [refuses], message: `not allowed with rule "${a.rule}"` });
+    }
+  });
+export type CampaignAudience = { rule: 'top_n'; n: number } | { rule: 'tier'; tier: (typeof CAMPAIGN_TIERS)[number] };
+
+/** A hand-started campaign experiment (docs/runbooks/campaign-experiment.md). */
+export const campaignExperimentInputSchema = z.strictObject({
+  campaign_id: campaignIdSchema,
+  audience: campaignAudienceSchema,
+  mode: z.enum(['canary', 'ab'], { error: 'expected "canary" or "ab"' }),
+  treatment_share: armShare.optional(),
+  salt: z
+    .string({ error: 'expected a salt string' })
+    .regex(/^[A-Za-z0-9._:-]{1,64}$/, 'expected 1-64 letters, digits or . _ : -')
+    .optional(),
+  scoring_date: isoDate.optional(),
+  max_days: posInt('days').optional(),
+});
+export type CampaignExperimentInput = z.infer<typeof campaignExperimentInputSchema>;
+
+/** What the campaign experiment's states after ValidateInput read. */
+export interface CampaignExperimentNormalized {
+  campaign_id: string;
+  audience: CampaignAudience;
+  /** The audience rule as the audience job's argument: `top_n:<n>` or `tier:<tier>`. */
+  audience_arg: string;
+  mode: 'canary' | 'ab';
+  /** Share of customers assigned to the treatment (challenger) arm; also the analysis' expected share. */
+  treatment_share: number;
+  alpha: number;
+  /** The assignment salt: the input's, else `campaign:<campaign_id>` (one salt per campaign, stable on reruns). */
+  salt: string;
+  /** Present when the input gives it; otherwise the pipeline takes the latest date both models scored. */
+  scoring_date?: string;
+  max_days: number;
+  /** The task token timeout: max_days in seconds. */
+  wait_timeout_seconds: number;
+  run_id: string;
+}
+
+/** The default assignment salt of a campaign (documented in docs/runbooks/campaign-experiment.md). */
+export function defaultCampaignSalt(campaignId: string): string {
+  return `campaign:${campaignId}`;
+}
+
+function normalizeCampaign(
+  input: CampaignExperimentInput,
+  settings: CampaignExperimentSettings,
+  executionName: string,
+): CampaignExperimentNormalized {
+  const maxDays = input.max_days ?? settings.default_max_days;
+  if (maxDays > settings.max_campaign_days) {
+    throw new InvalidPipelineInputError('campaign-experiment', [
+      `max_days: expected at most ${settings.max_campaign_days} (campaigns.maxCampaignDays), got ${maxDays}`,
+    ]);
+  }
+  const audience: CampaignAudience =
+    input.audience.rule === 'top_n'
+      ? { rule: 'top_n', n: input.audience.n as number }
+      : { rule: 'tier', tier: input.audience.tier as (typeof CAMPAIGN_TIERS)[number] };
+  return {
+    campaign_id: input.campaign_id,
+    audience,
+    audience_arg: audience.rule === 'top_n' ? `top_n:${audience.n}` : `tier:${audience.tier}`,
+    mode: input.mode,
+    treatment_share: input.treatment_share ?? (input.mode === 'canary' ? settings.canary_share : settings.ab_share),
+    alpha: settings.alpha,
+    salt: input.salt ?? defaultCampaignSalt(input.campaign_id),
+    ...(input.scoring_date !== undefined ? { scoring_date: input.scoring_date } : {}),
+    max_days: maxDays,
+    wait_timeout_seconds: maxDays * 86_400,
+    run_id: executionName,
+  };
+}
+
+const modelPackageArn = z
+  .string({ error: 'expected a versioned model package ARN' })
+  .regex(
+    /^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package\/[a-zA-Z0-9-]{1,63}\/\d+$/,
+    'expected a versioned model package ARN (arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>)',
+  );
+const personReason = z
+  .string({ error: 'expected a reason (text)' })
+  .trim()
+  .min(1, 'expected a non-empty reason')
+  .max(256, 'expected at most 256 characters (a model package metadata value)');
+const operatorName = z.string({ error: 'expected a name' }).trim().min(1, 'expected a non-empty name').max(128);
+
+/** The shadow run of a registered challenger (the training pipeline starts it): cutoff = the scoring set's date. */
+export const shadowInputSchema = z.strictObject({ model_package_arn: modelPackageArn, cutoff: isoDate.optional() });
+export type ShadowInput = z.infer<typeof shadowInputSchema>;
+export interface ShadowNormalized {
+  model_package_arn: string;
+  /** The scoring set's cutoff; null: the challenger's test_cutoff (its package metadata). */
+  cutoff: string | null;
+  transform: TransformSettings;
+  thresholds: ShadowThresholds;
+}
+
+/** The Model Registry's approval event (EventBridge rule `promotion-on-approval`, lib/contracts/event-rules.ts). */
+export const promotionEventInputSchema = z.looseObject({
+  source: z.literal('aws.sagemaker'),
+  'detail-type': z.literal('SageMaker Model Package State Change'),
+  detail: z.looseObject({
+    ModelPackageArn: modelPackageArn,
+    ModelApprovalStatus: z.literal('Approved', { error: 'expected "Approved" (only approvals start a promotion)' }),
+  }),
+});
+export const promotionManualInputSchema = z.strictObject({
+  model_package_arn: modelPackageArn,
+  override_reason: personReason.optional(),
+  operator: operatorName.optional(),
+});
+export const promotionRollbackInputSchema = z.strictObject({
+  rollback: z.literal(true, { error: 'expected true' }),
+  reason: personReason,
+  operator: operatorName.optional(),
+});
+export const promotionInputSchema = z.union([
+  promotionEventInputSchema,
+  promotionManualInputSchema,
+  promotionRollbackInputSchema,
+]);
+export type PromotionInput = z.infer<typeof promotionInputSchema>;
+export interface PromotionNormalized {
+  model_package_arn: string | null;
+  rollback: boolean;
+  override_reason: string | null;
+  reason: string | null;
+  operator: string;
+  source: 'approval-event' | 'manual' | 'rollback';
+}
+
+function parsePromotion(input: unknown): PromotionNormalized {
+  const obj = typeof input === 'object' && input !== null && !Array.isArray(input) ? input : {};
+  if ('detail-type' in obj || 'detail' in obj) {
+    const e = parseOrThrow('promotion', promotionEventInputSchema, input);
+    return {
+      model_package_arn: e.detail.ModelPackageArn,
+      rollback: false,
+      override_reason: null,
+      reason: null,
+      operator: 'model-registry-approval',
+      source: 'approval-event',
+    };
+  }
+  if ('rollback' in obj) {
+    const r = parseOrThrow('promotion', promotionRollbackInputSchema, input);
+    return {
+      model_package_arn: null,
+      rollback: true,
+      override_reason: null,
+      reason: r.reason,
+      operator: r.operator ?? 'unknown',
+      source: 'rollback',
+    };
+  }
+  const m = parseOrThrow('promotion', promotionManualInputSchema, input);
+  return {
+    model_package_arn: m.model_package_arn,
+    rollback: false,
+    override_reason: m.override_reason ?? null,
+    reason: null,
+    operator: m.operator ?? 'unknown',
+    source: 'manual',
+  };
+}
+
 export const pipelineInputSchemas = {
   'data-pipeline': dataPipelineInputSchema,
   'training-pipeline': trainingPipelineInputSchema,
   'batch-scoring': batchScoringInputSchema,
+  monitoring: monitoringInputSchema,
+  'campaign-experiment': campaignExperimentInputSchema,
+  shadow: shadowInputSchema,
+  promotion: promotionInputSchema,
 } as const;
 
 export interface PipelineNormalizedInput {
   'data-pipeline': DataPipelineNormalized;
   'training-pipeline': TrainingPipelineNormalized;
   'batch-scoring': BatchScoringNormalized;
+  monitoring: MonitoringNormalized;
+  'campaign-experiment': CampaignExperimentNormalized;
+  shadow: ShadowNormalized;
+  promotion: PromotionNormalized;
 }
 
 // --------------------------------------------------------------------------------------------- parsing
@@ -402,7 +784,9 @@ function describeIssue(issue: z.core.$ZodIssue, prefix: readonly PropertyKey[] =
       const input = issue.input as Record<string, unknown> | undefined;
       const isObject = typeof input === 'object' && input !== null && !Array.isArray(input);
       if (!isObject) return [`${at(where)}: expected an object, got ${shown(input)}`];
-      const branch = 'scheduledTime' in input ? errors[0] : errors[1];
+      // Shapes: [scheduled, hand-started(, triggered)] or, for monitoring, [event, hand-started].
+      const branch =
+        'scheduledTime' in input || 'detail' in input ? errors[0] : 'triggered_by' in input ? errors[2] : errors[1];
       return (branch ?? []).flatMap((i) => describeIssue(i, path));
     }
     default: {
@@ -468,6 +852,16 @@ function normalizeTraining(
   input: TrainingPipelineInput,
   settings: TrainingPipelineSettings,
 ): TrainingPipelineNormalized {
+  if ('triggered_by' in input) {
+    return {
+      ...rollingCutoffs(input.triggered_by.run_date, settings.rolling_cutoffs),
+      tune: settings.tune,
+      hyperparameters: {},
+      gate: { ...settings.gate },
+      scheduled: false,
+      triggered_by: { ...input.triggered_by },
+    };
+  }
   if (isScheduled(input)) {
     const runDate = addDays(utcDate(input.scheduledTime), -1);
     return {
@@ -501,6 +895,25 @@ function normalizeScoring(input: BatchScoringInput, settings: BatchScoringSettin
   return { cutoff: input.cutoff, transform: { ...settings.transform }, scheduled: false };
 }
 
+function normalizeMonitoring(input: MonitoringInput, settings: MonitoringSettings): MonitoringNormalized {
+  const fromEvent = 'detail' in input;
+  const { scoring_date, model_version } = fromEvent ? input.detail : input;
+  const window = settings.proxy.window_days;
+  return {
+    scoring_date,
+    model_version,
+    scoring_execution: fromEvent ? (input.detail.execution ?? null) : null,
+    proxy_run_before: addDays(scoring_date, -window),
+    proxy_previous_run_before: addDays(scoring_date, -2 * window),
+    matured_run_before: addDays(scoring_date, -settings.matured_after_days),
+    matured_after_days: settings.matured_after_days,
+    drift: { ...settings.drift },
+    proxy: { ...settings.proxy },
+    retraining: { ...settings.retraining },
+    source: fromEvent ? 'event' : 'manual',
+  };
+}
+
 /** Refuses a hand-given date after the UTC date of `now`: no data exists for it yet. */
 function notAfterToday(pipeline: PipelineName, field: string, date: string, now: Date): void {
   const today = now.toISOString().slice(0, 10);
@@ -519,6 +932,8 @@ function notAfterToday(pipeline: PipelineName, field: string, date: string, now:
 export const SAGEMAKER_NAME_PREFIX: Partial<Record<PipelineName, string>> = {
   'training-pipeline': 'clv-train-',
   'batch-scoring': 'clv-publish-',
+  shadow: 'clv-shadow-challenger-',
+  'campaign-experiment': 'clv-audience-',
 };
 
 function checkExecutionName(pipeline: PipelineName, executionName: string): void {
@@ -555,13 +970,42 @@ export function parsePipelineInput<P extends PipelineName>(
     }
     case 'training-pipeline': {
       const parsed = parseOrThrow(pipeline, trainingPipelineInputSchema, input);
-      if (!isScheduled(parsed)) notAfterToday(pipeline, 'test_cutoff', parsed.test_cutoff, now);
+      if ('test_cutoff' in parsed) notAfterToday(pipeline, 'test_cutoff', parsed.test_cutoff, now);
+      if ('triggered_by' in parsed) notAfterToday(pipeline, 'triggered_by.run_date', parsed.triggered_by.run_date, now);
       return normalizeTraining(parsed, settings as TrainingPipelineSettings) as PipelineNormalizedInput[P];
     }
+    case 'shadow': {
+      const parsed = parseOrThrow(pipeline, shadowInputSchema, input);
+      if (parsed.cutoff !== undefined) notAfterToday(pipeline, 'cutoff', parsed.cutoff, now);
+      const st = settings as ShadowSettings;
+      return {
+        model_package_arn: parsed.model_package_arn,
+        cutoff: parsed.cutoff ?? null,
+        transform: { ...st.transform },
+        thresholds: { ...st.thresholds },
+      } as PipelineNormalizedInput[P];
+    }
+    case 'promotion':
+      return parsePromotion(input) as PipelineNormalizedInput[P];
     case 'batch-scoring': {
       const parsed = parseOrThrow(pipeline, batchScoringInputSchema, input);
       if (!isScheduled(parsed)) notAfterToday(pipeline, 'cutoff', parsed.cutoff, now);
       return normalizeScoring(parsed, settings as BatchScoringSettings) as PipelineNormalizedInput[P];
+    }
+    case 'monitoring': {
+      const parsed = parseOrThrow(pipeline, monitoringInputSchema, input);
+      const date = 'detail' in parsed ? parsed.detail.scoring_date : parsed.scoring_date;
+      notAfterToday(pipeline, 'scoring_date', date, now);
+      return normalizeMonitoring(parsed, settings as MonitoringSettings) as PipelineNormalizedInput[P];
+    }
+    case 'campaign-experiment': {
+      const parsed = parseOrThrow(pipeline, campaignExperimentInputSchema, input);
+      if (parsed.scoring_date !== undefined) notAfterToday(pipeline, 'scoring_date', parsed.scoring_date, now);
+      return normalizeCampaign(
+        parsed,
+        settings as CampaignExperimentSettings,
+        executionName,
+      ) as PipelineNormalizedInput[P];
     }
     default:
       throw new Error(`unknown pipeline ${String(pipeline)}: expected one of ${PIPELINE_NAMES.join(', ')}`);

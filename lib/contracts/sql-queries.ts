@@ -10,6 +10,11 @@ export const SQL_QUERIES: Record<string, string> = {
   QualityAggregatesQuery: 'sql/quality/aggregates.sql',
   TrainingSetQuery: 'sql/features/training_set.sql',
   ScoringSetQuery: 'sql/features/scoring_set.sql',
+  DriftBinsQuery: 'sql/monitoring/drift_bins.sql',
+  ProxyPerformanceQuery: 'sql/monitoring/proxy_performance.sql',
+  MaturedCohortQuery: 'sql/monitoring/matured_cohort.sql',
+  CampaignArmAggregatesQuery: 'sql/campaigns/arm_aggregates.sql',
+  CampaignLatestCommonScoringDateQuery: 'sql/campaigns/latest_common_scoring_date.sql',
 };
 
 /** The text of the SQL file behind a `${<Name>Query}` placeholder, failing with the name when it is unknown or absent. */

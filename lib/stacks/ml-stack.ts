@@ -1,4 +1,5 @@
 import { Duration, Stack } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -9,15 +10,23 @@ import { SageMakerExecutionRole } from '../constructs/ml/sagemaker-execution-rol
 import { xgboostImageUri } from '../constructs/ml/xgboost-image.js';
 import type { AslStateMachine } from '../constructs/orchestration/asl-state-machine.js';
 import { BatchScoringPipeline } from '../constructs/pipelines/batch-scoring-pipeline.js';
+import { CampaignExperimentPipeline } from '../constructs/pipelines/campaign-experiment-pipeline.js';
 import { DataPipeline } from '../constructs/pipelines/data-pipeline.js';
+import { MonitoringPipeline } from '../constructs/pipelines/monitoring-pipeline.js';
 import {
   ATHENA_RESULTS_PREFIX,
+  CAMPAIGN_ARTIFACTS_PREFIX,
+  CAMPAIGN_AUDIENCES_PREFIX,
+  CAMPAIGN_EXPORTS_PREFIX,
+  DRIFT_BASELINES_PREFIX,
   EVALUATIONS_PREFIX,
   MODEL_ARTIFACTS_PREFIX,
   MONITORING_METRICS_PREFIX,
   PREDICTIONS_PREFIX,
   SCORING_PREFIX,
 } from '../constructs/pipelines/prefixes.js';
+import { PromotionPipeline } from '../constructs/pipelines/promotion-pipeline.js';
+import { ShadowPipeline } from '../constructs/pipelines/shadow-pipeline.js';
 import { TrainingPipeline } from '../constructs/pipelines/training-pipeline.js';
 import { acknowledgeNag } from '../constructs/security/acknowledge.js';
 import { nagResource } from '../constructs/security/s3-prefix-access.js';
@@ -43,6 +52,11 @@ export interface MlStackProps extends PlatformStackProps {
     readonly buildFeaturesJobName: string;
     readonly featureGroupName: string;
   };
+  /**
+   * The condition table of the Monitoring stack (alert de-duplication, retraining cool-down). Without it the stack
+   * has no monitoring pipeline.
+   */
+  readonly conditionTable?: dynamodb.ITable;
 }
 
 /**
@@ -59,6 +73,10 @@ export class MlStack extends Stack {
   readonly data?: DataPipeline;
   readonly training?: TrainingPipeline;
   readonly batchScoring?: BatchScoringPipeline;
+  readonly monitoring?: MonitoringPipeline;
+  readonly shadow?: ShadowPipeline;
+  readonly promotion?: PromotionPipeline;
+  readonly campaignExperiment?: CampaignExperimentPipeline;
 
   constructor(scope: Construct, id: string, props: MlStackProps) {
     super(scope, id, props);
@@ -96,6 +114,11 @@ export class MlStack extends Stack {
           namedBy:
             'the code deployment (sagemaker/ files), SageMaker (<job name>/output/model.tar.gz) and the transform job (<execution name>/transform/)',
         },
+        {
+          bucket: lake.goldBucket,
+          prefixes: [PREDICTIONS_PREFIX],
+          namedBy: 'the publish job (scoring_date=/model_version= partitions, read by the campaign audience export)',
+        },
       ],
       write: [
         {
@@ -106,8 +129,19 @@ export class MlStack extends Stack {
         },
         {
           bucket: lake.goldBucket,
-          prefixes: [PREDICTIONS_PREFIX, MONITORING_METRICS_PREFIX],
-          namedBy: 'the publish job (scoring_date=/model_version= and run_date= partitions)',
+          prefixes: [PREDICTIONS_PREFIX, MONITORING_METRICS_PREFIX, DRIFT_BASELINES_PREFIX],
+          namedBy:
+            'the publish job (scoring_date=/model_version= and run_date= partitions) and the evaluation job (drift_baselines/<model_version>.csv)',
+        },
+        {
+          bucket: lake.goldBucket,
+          prefixes: [CAMPAIGN_AUDIENCES_PREFIX, CAMPAIGN_EXPORTS_PREFIX],
+          namedBy: 'the campaign audience export (campaign_id=<id>/audience.parquet and audience.csv)',
+        },
+        {
+          bucket: lake.artifactsBucket,
+          prefixes: [CAMPAIGN_ARTIFACTS_PREFIX],
+          namedBy: 'the campaign audience export (<campaign id>/audience-summary.json)',
         },
       ],
       jobLogGroups: ['TrainingJobs', 'ProcessingJobs', 'TransformJobs'],
@@ -127,6 +161,25 @@ export class MlStack extends Stack {
     };
     this.training = new TrainingPipeline(this, 'TrainingPipeline', shared);
     this.batchScoring = new BatchScoringPipeline(this, 'BatchScoring', shared);
+    if (props.conditionTable) {
+      this.monitoring = new MonitoringPipeline(this, 'Monitoring', {
+        config,
+        lake,
+        alertsTopic,
+        conditionTable: props.conditionTable,
+        trainingStateMachineName: `clv-${env}-training-pipeline`,
+        modelPackageGroupName: this.modelPackageGroupName,
+      });
+    }
+    this.shadow = new ShadowPipeline(this, 'Shadow', shared);
+    this.campaignExperiment = new CampaignExperimentPipeline(this, 'CampaignExperiment', shared);
+    this.promotion = new PromotionPipeline(this, 'Promotion', {
+      config,
+      lake,
+      alertsTopic,
+      modelPackageGroupName: this.modelPackageGroupName,
+      modelRegistryFunction: this.modelRegistryFunction,
+    });
   }
 
   /** The daily data pipeline's state machine. */

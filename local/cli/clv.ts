@@ -4,15 +4,24 @@
  * can be added beside `run`.
  */
 import '../node-version.js';
+import { alertsCommand } from './alerts-command.js';
+import { campaignCommand } from './campaign-command.js';
+import { withCampaignOutcomes } from './campaign-outcomes-command.js';
 import { type CommandTable, dispatch } from './commands.js';
+import { driftCommand } from './drift-command.js';
+import { experimentCommand } from './experiment-command.js';
 import { modelsCommand } from './models-command.js';
 import { generateCommand } from './python-command.js';
 import { runCommand } from './run-command.js';
 
 export const COMMANDS: CommandTable = {
   run: runCommand,
-  generate: generateCommand,
+  generate: withCampaignOutcomes(generateCommand),
   models: modelsCommand,
+  alerts: alertsCommand,
+  drift: driftCommand,
+  campaign: campaignCommand,
+  experiment: experimentCommand,
 };
 
 dispatch(COMMANDS, process.argv.slice(2)).then(

@@ -7,9 +7,11 @@ import {
   LOCAL_PIPELINE_SETTINGS,
   parsePipelineInput,
 } from '../../lib/contracts/pipeline-inputs.js';
+import { dispatchEvents, eventsLogOffset, eventsSince } from '../events.js';
 import type { FaultPlan } from '../faults.js';
 import type { Json } from '../integrations/types.js';
 import { type ProgressEvent, runLocal } from '../runner.js';
+import { localRoot } from '../storage.js';
 import type { Command } from './commands.js';
 
 export const RUN_USAGE = `usage: npm run clv -- run <state-machine> [--input <json|@file>] [options]
@@ -24,6 +26,9 @@ export const RUN_USAGE = `usage: npm run clv -- run <state-machine> [--input <js
   --output FILE        also write the output (or {error, cause}) as JSON to FILE (in-process Lambda handlers
                        log to stdout too)
   --quiet              print only the final output or error
+  --no-events          do not run the state machines of the EventBridge rules that the events put by this
+                       execution match (lib/contracts/event-rules.ts; e.g. batch scoring's ScoringCompleted
+                       starts monitoring). By default they run after the execution, each to its end.
 
 The input of data-pipeline, training-pipeline and batch-scoring is checked (lib/contracts/pipeline-inputs.ts,
 local settings) before the execution starts: a bad one exits 2 with the field named.`;
@@ -119,6 +124,7 @@ export const runCommand: Command = {
         'no-waits': { type: 'boolean' },
         output: { type: 'string' },
         quiet: { type: 'boolean' },
+        'no-events': { type: 'boolean' },
       },
     });
     const [stateMachine, ...extra] = positionals;
@@ -133,18 +139,23 @@ export const runCommand: Command = {
       console.error(refusal);
       return 2;
     }
-    const result = await runLocal({
-      stateMachine,
-      input,
-      ...(values.name ? { executionName: values.name } : {}),
-      ...(values.root ? { root: values.root } : {}),
+    const root = localRoot(values.root);
+    const offset = eventsLogOffset(root);
+    const common = {
+      root,
       failures: parseFailures(values.fail ?? []),
-      waits: values['no-waits'] ? 'none' : 'asl',
-      onProgress: (e) => {
+      waits: values['no-waits'] ? ('none' as const) : ('asl' as const),
+      onProgress: (e: ProgressEvent) => {
         if (quiet) return;
         const line = formatProgress(e);
         if (line !== undefined) console.error(line);
       },
+    };
+    const result = await runLocal({
+      ...common,
+      stateMachine,
+      input,
+      ...(values.name ? { executionName: values.name } : {}),
     });
     const final = JSON.stringify(
       result.status === 'SUCCEEDED' ? result.output : { error: result.error, cause: result.cause },
@@ -154,6 +165,15 @@ export const runCommand: Command = {
     console.log(final);
     if (values.output) fs.writeFileSync(values.output, `${final}\n`);
     if (!quiet) console.error(`history: ${result.historyFile}`);
+    if (values['no-events'] !== true) {
+      const runs = await dispatchEvents(eventsSince(root, offset), common);
+      for (const r of runs) {
+        if (!quiet) {
+          console.error(`event rule ${r.rule} → ${r.target} ${r.result.name}: ${r.result.status}`);
+          if (r.result.status !== 'SUCCEEDED') console.error(`  ${r.result.error}: ${r.result.cause ?? ''}`);
+        }
+      }
+    }
     return result.status === 'SUCCEEDED' ? 0 : 1;
   },
 };

@@ -19,11 +19,13 @@ import { createProcessingJob } from './sagemaker-processing.js';
 import { createTrainingJob } from './sagemaker-training.js';
 import { createHyperParameterTuningJob } from './sagemaker-tuning.js';
 import { statesStartExecution } from './states.js';
+import { lambdaInvokeWaitForTaskToken } from './task-token.js';
 import type { Integration } from './types.js';
 
 export const INTEGRATIONS: Integration[] = [
   lambdaInvoke,
   lambdaArn,
+  lambdaInvokeWaitForTaskToken,
   glueStartJobRun,
   glueBatchCreatePartition,
   createTrainingJob,

@@ -137,7 +137,7 @@ beforeAll(async () => {
   await trainAndRegister();
   noModel = await score(SCORE_A, 'bs-no-model');
   predictionsAfterNoModel = fs.existsSync(resolveS3Uri('s3://clv-local-gold/predictions/', root));
-  expect(modelsMain(['approve', '1', '--root', root])).toContain('Approved, stage Production');
+  expect(await modelsMain(['approve', '1', '--root', root])).toContain('Approved, stage Production');
   runA = await score(SCORE_A, 'bs-a1');
   runB = await score(SCORE_B, 'bs-b1');
   partitionBBefore = fs.readFileSync(partitionFile(SCORE_B));

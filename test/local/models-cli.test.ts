@@ -1,4 +1,8 @@
-/** `clv models`: list, describe, approve (previous Production → Archived), reject, and clear errors. */
+/**
+ * `clv models`: list, describe, approve (Approved, then the approval event runs the promotion pipeline: the first
+ * package by bootstrap, a later one only with evidence or an override reason; previous Production → Archived),
+ * reject, and clear errors.
+ */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -48,47 +52,56 @@ beforeEach(async () => {
 });
 
 describe('clv models', () => {
-  it('list shows version, approval, stage, model_version, key metrics and created', () => {
-    const lines = models('list').split('\n');
+  it('list shows version, approval, stage, model_version, key metrics and created', async () => {
+    const lines = (await models('list')).split('\n');
     expect(lines[0]).toMatch(
       /^version\s+approval\s+stage\s+model_version\s+test_gini\s+test_rmse\s+test_churn_auc\s+created$/,
     );
     expect(lines[1]).toMatch(/^1\s+PendingManualApproval\s+Staging\s+clv-a\s+0\.61\s+12\.5\s+-\s+\d{4}-\d\d-\d\dT/);
     expect(lines[2]).toMatch(/^2\s+PendingManualApproval\s+Staging\s+clv-b\s+0\.64/);
-    expect(modelsMain(['list', '--root', root, '--group', 'other-group'])).toContain(
+    expect(await modelsMain(['list', '--root', root, '--group', 'other-group'])).toContain(
       'no model packages in group other-group',
     );
   });
 
-  it('approve makes the package Approved + Production and archives the previous Production package', () => {
-    expect(models('approve', '1')).toBe(`${GROUP} v1: Approved, stage Production`);
-    const out = models('approve', '2', '--description', 'better gini');
-    expect(out).toBe(`${GROUP} v2: Approved, stage Production\n${GROUP} v1: stage Archived (was Production)`);
+  it('approve: the first package by bootstrap; a second needs evidence or an override reason; previous → Archived', async () => {
+    expect(await models('approve', '1')).toContain(`${GROUP} v1: Approved, stage Production`);
+    // no shadow, no canary, no reason: the promotion pipeline refuses, nothing changes
+    await expect(models('approve', '2')).rejects.toThrow(/PromotionRefused/);
+    expect(getPackage(root, GROUP, 1).stage).toBe('Production');
+    expect(getPackage(root, GROUP, 2).stage).toBe('Staging');
+    const out = await models('approve', '2', '--description', 'better gini', '--override-reason', 'hotfix, signed off');
+    expect(out).toContain(`${GROUP} v2: Approved, stage Production`);
+    expect(out).toContain(`${GROUP} v1: stage Archived (was Production)`);
     const v1 = getPackage(root, GROUP, 1);
     const v2 = getPackage(root, GROUP, 2);
     expect([v1.approval, v1.stage]).toEqual(['Approved', 'Archived']);
     expect([v2.approval, v2.stage]).toEqual(['Approved', 'Production']);
-    expect(v2.record.ApprovalDescription).toBe('better gini');
+    expect(v2.record.ApprovalDescription).toMatch(/^Promoted to Production \(override\)/);
     expect(v2.metadata.model_version).toBe('clv-b'); // other metadata kept
-  });
+    expect(v2.metadata.promotion_override_reason).toBe('hotfix, signed off');
+  }, 60_000);
 
-  it('reject makes the package Rejected + Archived', () => {
-    expect(models('reject', '2')).toBe(`${GROUP} v2: Rejected, stage Archived`);
-    expect(JSON.parse(models('describe', '2'))).toMatchObject({
+  it('reject makes the package Rejected + Archived', async () => {
+    expect(await models('reject', '2')).toBe(`${GROUP} v2: Rejected, stage Archived`);
+    expect(JSON.parse(await models('describe', '2'))).toMatchObject({
       ModelApprovalStatus: 'Rejected',
       CustomerMetadataProperties: { stage: 'Archived', model_version: 'clv-b' },
     });
   });
 
-  it('fails clearly on unknown versions, bad versions and unknown subcommands', () => {
-    expect(() => models('approve', '9')).toThrow(
+  it('fails clearly on unknown versions, bad versions and unknown subcommands', async () => {
+    await expect(models('approve', '9')).rejects.toThrow(
       `model package version 9 not found in group ${GROUP} (versions: 1, 2)`,
     );
-    expect(() => models('describe', 'x1')).toThrow(
+    await expect(models('describe', 'x1')).rejects.toThrow(
       'models describe: expected a package version (a positive integer), got "x1"',
     );
-    expect(() => models('approve')).toThrow('expected a package version');
-    expect(() => models('promote', '1')).toThrow('models: unknown subcommand "promote"');
+    await expect(models('approve')).rejects.toThrow('expected a package version');
+    await expect(models('approve', '1', '--override-reason', '  ')).rejects.toThrow(
+      '--override-reason must not be empty',
+    );
+    await expect(models('promote', '1')).rejects.toThrow('models: unknown subcommand "promote"');
   });
 
   it('the registry stand-in keeps the stage and rejects a stage outside the convention', async () => {

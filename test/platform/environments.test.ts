@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ALL_ENVIRONMENTS, buildPlatform, stacksOf } from '../helpers/platform.js';
 
 describe('stacks per environment', () => {
-  it.each(ALL_ENVIRONMENTS)('%s has the five stacks, named with the environment', (env) => {
+  it.each(ALL_ENVIRONMENTS)('%s has the six stacks, named with the environment', (env) => {
     const { platform } = buildPlatform(env);
     expect(stacksOf(platform).map((s) => s.stackName)).toEqual([
       `Clv-${env}-Lake`,
@@ -11,6 +11,7 @@ describe('stacks per environment', () => {
       `Clv-${env}-Features`,
       `Clv-${env}-Ml`,
       `Clv-${env}-Monitoring`,
+      `Clv-${env}-Observability`,
     ]);
   });
 

@@ -136,7 +136,7 @@ describe('data pipeline ASL', () => {
 });
 
 describe('ML stack: the data pipeline state machine', () => {
-  it('carries the configured timeout in the deployed definition (TimeoutSeconds)', () => {
+  it('every state machine carries its configured timeout in the deployed definition (TimeoutSeconds)', () => {
     const config = loadEnvironmentConfig('prod');
     const timeouts = Object.values(ml.findResources('AWS::StepFunctions::StateMachine')).map((m) => {
       const props = (m as { Properties: { StateMachineName: string; DefinitionString: string } }).Properties;
@@ -149,6 +149,10 @@ describe('ML stack: the data pipeline state machine', () => {
       'clv-prod-data-pipeline': config.dataPipeline.timeoutMinutes * 60,
       'clv-prod-training-pipeline': config.trainingPipeline.timeoutMinutes * 60,
       'clv-prod-batch-scoring': config.batchScoring.timeoutMinutes * 60,
+      'clv-prod-monitoring': config.monitoring.timeoutMinutes * 60,
+      'clv-prod-shadow': config.shadow.timeoutMinutes * 60,
+      'clv-prod-promotion': config.shadow.promotionTimeoutMinutes * 60,
+      'clv-prod-campaign-experiment': (config.campaigns.maxCampaignDays + 1) * 24 * 3600,
     });
   });
 

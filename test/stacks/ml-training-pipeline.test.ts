@@ -191,22 +191,28 @@ describe('ML stack: the SageMaker execution role', () => {
         .flatMap((s) => asArray(s.Resource).map(flat))
         .sort();
     const artifacts = 'arn:aws:s3:::clv-prod-artifacts-<AWS::AccountId>-eu-west-1';
+    const gold = 'arn:aws:s3:::clv-prod-gold-<AWS::AccountId>-eu-west-1';
     expect(s3('s3:GetObject')).toEqual(
       [
         'arn:aws:s3:::clv-prod-athena-results-<AWS::AccountId>-eu-west-1/results/*',
         `${artifacts}/code/sagemaker/*`,
         `${artifacts}/models/training/*`,
         `${artifacts}/scoring/*`,
+        // the campaign audience export reads both models' scores
+        `${gold}/predictions/*`,
       ].sort(),
     );
-    const gold = 'arn:aws:s3:::clv-prod-gold-<AWS::AccountId>-eu-west-1';
     expect(s3('s3:PutObject')).toEqual(
       [
         `${artifacts}/evaluations/*`,
         `${artifacts}/models/training/*`,
         `${artifacts}/scoring/*`,
+        `${artifacts}/campaigns/*`,
         `${gold}/monitoring_metrics/*`,
         `${gold}/predictions/*`,
+        `${gold}/drift_baselines/*`,
+        `${gold}/campaigns/audiences/*`,
+        `${gold}/campaigns/exports/*`,
       ].sort(),
     );
     expect(s3('s3:DeleteObject')).toEqual([]);

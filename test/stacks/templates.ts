@@ -19,6 +19,7 @@ export function synthTemplates(env: EnvironmentName): PlatformTemplates {
     features: Template.fromStack(platform.features),
     ml: Template.fromStack(platform.ml),
     monitoring: Template.fromStack(platform.monitoring),
+    observability: Template.fromStack(platform.observability),
   };
 }
 

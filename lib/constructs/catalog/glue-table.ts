@@ -58,6 +58,8 @@ export function glueTableInput(table: LakeTable, location: string): glue.CfnTabl
       classification: table.format,
       EXTERNAL: 'TRUE',
       ...(table.format === 'parquet' ? { 'parquet.compression': 'SNAPPY' } : {}),
+      // CSV lake tables are written with a header line (the local DuckDB views read them with header = true).
+      ...(table.format === 'csv' ? { 'skip.header.line.count': '1' } : {}),
       ...projectionParameters(table, location),
     },
     partitionKeys: table.partitionKeys.map((k) => ({ name: k.name, type: k.type, comment: k.comment })),

@@ -25,6 +25,7 @@ export const SAGEMAKER_REQUIRED_FILES = [
   'publish.py',
   'clv_model/__init__.py',
   'clv_model/feature_contract.json',
+  'clv_model/drift_features.json',
 ] as const;
 
 /** Properties of {@link SageMakerCode}. */

@@ -69,6 +69,7 @@ export class BatchScoringPipeline extends Construct {
         AthenaResultsBucket: lake.athenaResultsBucket.bucketName,
         KmsKeyArn: lake.key.keyArn,
         AlertsTopicArn: props.alertsTopic.topicArn,
+        EnvironmentName: env,
       },
       context: {
         functions: {

@@ -3,16 +3,24 @@
  * machine with the role the file's Tasks need (task-permissions.ts), and its schedule.
  */
 import { Duration, type Stack, TimeZone } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
-import type { Construct } from 'constructs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../../config/environment-config.js';
+import { type EventRuleContext, PIPELINE_EVENT_RULES } from '../../contracts/event-rules.js';
 import { type PipelineName, type PipelineSettings, pipelineSettingsSchemas } from '../../contracts/pipeline-inputs.js';
 import { TeamFunction } from '../compute/team-function.js';
 import { readAslFile } from '../orchestration/asl-definition.js';
 import { AslStateMachine } from '../orchestration/asl-state-machine.js';
+import { acknowledgeNag } from '../security/acknowledge.js';
 import { aslTasks } from './asl-tasks.js';
 import { acknowledgeGrants, type TaskPermissionContext, taskGrants } from './task-permissions.js';
 
@@ -114,5 +122,71 @@ export function pipelineSchedule(
       input: scheduler.ScheduleTargetInput.fromObject({ scheduledTime: scheduler.ContextAttribute.scheduledTime }),
       retryAttempts: 2,
     }),
+  });
+}
+
+/** Properties of {@link pipelineEventRules}. */
+export interface PipelineEventRulesOptions {
+  readonly pipeline: PipelineName;
+  readonly environmentName: string;
+  readonly context: EventRuleContext;
+  /** Topic of the "events not delivered" alarm. */
+  readonly alertsTopic: sns.ITopic;
+  readonly enabled: boolean;
+}
+
+/**
+ * The EventBridge rules of lib/contracts/event-rules.ts that start this pipeline (the local event bus runs the same
+ * table), each passing the whole event to the state machine, retried for 24 h, with a dead-letter queue whose
+ * depth alarms to the alerts topic: an event that cannot start the pipeline is kept, not lost. Returns the rules
+ * (none when the table has no rule for the pipeline).
+ */
+export function pipelineEventRules(
+  scope: Construct,
+  machine: AslStateMachine,
+  o: PipelineEventRulesOptions,
+): events.Rule[] {
+  const rules = PIPELINE_EVENT_RULES.filter((r) => r.target === o.pipeline);
+  if (rules.length === 0) return [];
+  const parent = new Construct(scope, 'EventRules');
+  const dlq = new sqs.Queue(parent, 'DeadLetters', {
+    queueName: `clv-${o.environmentName}-${o.pipeline}-event-dlq`,
+    encryption: sqs.QueueEncryption.SQS_MANAGED,
+    enforceSSL: true,
+    retentionPeriod: Duration.days(14),
+  });
+  acknowledgeNag(
+    dlq,
+    'AwsSolutions-SQS3',
+    'This queue is the dead-letter queue of the EventBridge rule targets (events that could not start the pipeline); its depth alarms.',
+  );
+  new cloudwatch.Alarm(parent, 'DeadLettersAlarm', {
+    alarmName: `clv-${o.environmentName}-${o.pipeline}-events-not-delivered`,
+    alarmDescription: `Events that should have started ${o.pipeline} are in ${dlq.queueName} (runbook: docs/runbooks/dlq-not-empty.md)`,
+    metric: dlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+    threshold: 0,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    evaluationPeriods: 1,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  }).addAlarmAction(new cloudwatchActions.SnsAction(o.alertsTopic));
+  return rules.map((rule) => {
+    const p = rule.pattern(o.context);
+    return new events.Rule(parent, rule.name, {
+      ruleName: `clv-${o.environmentName}-${rule.name}`,
+      description: rule.description,
+      enabled: o.enabled,
+      eventPattern: {
+        source: [...p.source],
+        detailType: [...p['detail-type']],
+        ...(p.detail ? { detail: Object.fromEntries(Object.entries(p.detail).map(([k, v]) => [k, [...v]])) } : {}),
+      },
+      targets: [
+        new eventTargets.SfnStateMachine(machine.stateMachine, {
+          deadLetterQueue: dlq,
+          retryAttempts: 185,
+          maxEventAge: Duration.hours(24),
+        }),
+      ],
+    });
   });
 }

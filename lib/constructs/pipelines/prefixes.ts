@@ -14,6 +14,8 @@ export const SCORING_PREFIX = 'scoring/';
 export const PREDICTIONS_PREFIX = 'predictions/';
 /** Gold monitoring metrics table (lib/contracts/lake-tables.ts `monitoring_metrics`). */
 export const MONITORING_METRICS_PREFIX = 'monitoring_metrics/';
+/** Gold drift baselines table (lib/contracts/lake-tables.ts `drift_baselines`): <model_version>.csv per model. */
+export const DRIFT_BASELINES_PREFIX = 'drift_baselines/';
 
 /** Job-name prefixes the training pipeline uses (ASL: States.Format('clv-train-{}', ...) etc.). */
 export const TRAINING_JOB_PREFIXES = { training: 'clv-train-', tuning: 'clv-hpo-', processing: 'clv-eval-' } as const;
@@ -23,3 +25,24 @@ export const SCORING_NAME_PREFIXES = {
   transform: 'clv-score-',
   processing: 'clv-publish-',
 } as const;
+/** Name prefix of the shadow pipeline's SageMaker models, transform jobs and processing jobs (clv-shadow-<role>-<execution>). */
+export const SHADOW_NAME_PREFIXES = {
+  model: 'clv-shadow-',
+  transform: 'clv-shadow-',
+  processing: 'clv-shadow-',
+} as const;
+/** Promotion audit records (s3://<gold>/audit/promotions/<execution name>.json). */
+export const PROMOTION_AUDIT_PREFIX = 'audit/promotions/';
+
+/** Campaign experiments, artifacts bucket: each campaign's task-token.json and audience-summary.json (campaigns/<id>/). */
+export const CAMPAIGN_ARTIFACTS_PREFIX = 'campaigns/';
+/** Gold campaign_audiences table (lib/contracts/lake-tables.ts), written by the audience export. */
+export const CAMPAIGN_AUDIENCES_PREFIX = 'campaigns/audiences/';
+/** Gold: the marketing tool's audience CSV (campaigns/exports/campaign_id=<id>/audience.csv). */
+export const CAMPAIGN_EXPORTS_PREFIX = 'campaigns/exports/';
+/** Gold campaign_outcomes table (lib/contracts/lake-tables.ts), written by the marketing side (or the generator). */
+export const CAMPAIGN_OUTCOMES_PREFIX = 'campaigns/outcomes/';
+/** Gold: the experiment analysis' analysis.json and report.html (campaigns/reports/campaign_id=<id>/). */
+export const CAMPAIGN_REPORTS_PREFIX = 'campaigns/reports/';
+/** Name prefixes the campaign experiment uses: the audience export processing jobs. */
+export const CAMPAIGN_NAME_PREFIXES = { processing: 'clv-audience-' } as const;

@@ -51,6 +51,12 @@ export interface TaskPermissionContext {
   readonly modelPackageGroupName?: string;
   /** The topic of `${AlertsTopicArn}`. */
   readonly alertsTopic?: sns.ITopic;
+  /**
+   * State machines the file starts (states:startExecution), by the placeholder of their ARN, e.g.
+   * `TrainingPipelineStateMachineArn`: ARNs formatted from the deterministic names (clv-<env>-<pipeline>), so two
+   * pipelines may start each other without a construct-order dependency.
+   */
+  readonly stateMachines?: Readonly<Record<string, string>>;
   /** Buckets by the placeholder of their name, e.g. `ArtifactsBucket` (for s3:getObject Tasks). */
   readonly buckets?: Readonly<Record<string, s3.IBucket>>;
 }
@@ -247,6 +253,11 @@ export const TASK_PERMISSIONS: Readonly<Record<string, TaskPermission>> = {
     };
   },
 
+  // The callback pattern (campaign experiment): the function is invoked once, as with lambda:invoke, and the Task
+  // waits for its token. Resuming it is not the state machine's role's business: whoever reports the task needs
+  // states:SendTaskSuccess/SendTaskFailure on the state machine (the campaign-completer managed policy).
+  'lambda:invoke.waitForTaskToken': (tasks, ctx) => (TASK_PERMISSIONS['lambda:invoke'] as TaskPermission)(tasks, ctx),
+
   'glue:startJobRun.sync': (tasks, ctx) => {
     const jobs = need(ctx.glueJobs, ctx, tasks, 'glueJobs');
     const names = [...new Set(tasks.map((t) => placeholderOf(t, 'JobName', ctx)))].sort();
@@ -319,6 +330,53 @@ export const TASK_PERMISSIONS: Readonly<Record<string, TaskPermission>> = {
         ),
       ),
     );
+  },
+
+  'athena:getQueryResults': (tasks, ctx) => {
+    const athena = need(ctx.athena, ctx, tasks, 'athena');
+    return join(
+      {
+        statements: [
+          {
+            sid: 'AthenaQueryResults',
+            actions: ['athena:GetQueryResults'],
+            resources: [arn(ctx, 'athena', 'workgroup', athena.workGroupName)],
+          },
+          platformKey(ctx, ['kms:Decrypt']),
+        ],
+        acknowledgements: [],
+      },
+      prefixGrant(
+        'AthenaResultsRead',
+        ['s3:GetObject'],
+        athena.resultsBucket,
+        athena.resultsPrefix,
+        'Athena names result objects after the query execution id',
+      ),
+    );
+  },
+
+  'states:startExecution': (tasks, ctx) => {
+    const machines = need(ctx.stateMachines, ctx, tasks, 'stateMachines');
+    const arns = tasks.map((task) => {
+      if (task.resource !== 'arn:aws:states:::states:startExecution') {
+        throw new Error(
+          `${ctx.pipeline}: Task ${task.path}: only the asynchronous states:startExecution is granted (a .sync start also needs DescribeExecution, StopExecution and the managed rule); got ${task.resource}`,
+        );
+      }
+      const name = placeholderOf(task, 'StateMachineArn', ctx);
+      const target = machines[name];
+      if (target === undefined) {
+        throw new Error(
+          `${ctx.pipeline}: Task ${task.path} starts \${${name}}, which is not in the stateMachines context`,
+        );
+      }
+      return target;
+    });
+    return {
+      statements: [{ sid: 'StartPipelines', actions: ['states:StartExecution'], resources: [...new Set(arns)] }],
+      acknowledgements: [],
+    };
   },
 
   'glue:batchCreatePartition': (tasks, ctx) => {
@@ -507,6 +565,36 @@ export const TASK_PERMISSIONS: Readonly<Record<string, TaskPermission>> = {
         );
       }),
       { statements: [platformKey(ctx, ['kms:Decrypt'])], acknowledgements: [] },
+    ),
+
+  'sagemaker:updateModelPackage': (tasks, ctx) => {
+    const group = need(ctx.modelPackageGroupName, ctx, tasks, 'modelPackageGroupName');
+    const packages = arn(ctx, 'sagemaker', 'model-package', `${group}/*`);
+    return {
+      statements: [{ sid: 'UpdateModelPackages', actions: ['sagemaker:UpdateModelPackage'], resources: [packages] }],
+      acknowledgements: [
+        {
+          resource: packages,
+          reason:
+            'Named at run time: the stage, evidence and approval of the versions of the group (shadow, promotion); the grant is that group only.',
+        },
+      ],
+    };
+  },
+
+  's3:putObject': (tasks, ctx) =>
+    join(
+      ...tasks.map((task) => {
+        const { bucket, folder } = s3Location(task, ctx, task.parameters.Bucket, fixedPrefix(task.parameters, 'Key'));
+        return prefixGrant(
+          `${pascal(task.stateName)}Object`,
+          ['s3:PutObject'],
+          bucket,
+          folder,
+          namedByPipeline(folder),
+        );
+      }),
+      { statements: [platformKey(ctx, ['kms:Decrypt', 'kms:GenerateDataKey'])], acknowledgements: [] },
     ),
 
   's3:copyObject': (tasks, ctx) =>

@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
@@ -85,6 +85,15 @@ export class TrainingPipeline extends Construct {
     );
     this.modelGateFunction = fn;
 
+    // The shadow run a registered challenger starts (StartShadow): the ARN from the deterministic name, so the
+    // shadow construct may be created after this one.
+    const shadowStateMachineArn = Stack.of(this).formatArn({
+      service: 'states',
+      resource: 'stateMachine',
+      resourceName: `clv-${env}-shadow`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+
     this.machine = pipelineStateMachine(this, Stack.of(this), {
       pipeline: 'training-pipeline',
       config,
@@ -95,6 +104,7 @@ export class TrainingPipeline extends Construct {
         GlueDatabase: lake.databaseName,
         AthenaWorkGroup: lake.workGroupName,
         ArtifactsBucket: lake.artifactsBucket.bucketName,
+        GoldBucket: lake.goldBucket.bucketName,
         KmsKeyArn: lake.key.keyArn,
         TrainingImageUri: props.trainingImageUri,
         SageMakerRoleArn: props.sagemakerRole.roleArn,
@@ -103,6 +113,7 @@ export class TrainingPipeline extends Construct {
         ModelGateFunctionArn: fn.functionArn,
         ModelPackageGroupName: props.modelPackageGroupName,
         AlertsTopicArn: props.alertsTopic.topicArn,
+        ShadowStateMachineArn: shadowStateMachineArn,
       },
       context: {
         functions: {
@@ -120,6 +131,7 @@ export class TrainingPipeline extends Construct {
         sagemaker: { role: props.sagemakerRole, namePrefixes: TRAINING_JOB_PREFIXES },
         modelPackageGroupName: props.modelPackageGroupName,
         alertsTopic: props.alertsTopic,
+        stateMachines: { ShadowStateMachineArn: shadowStateMachineArn },
       },
     });
     // Executions must not start before the code they run is in place.

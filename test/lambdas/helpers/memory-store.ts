@@ -13,4 +13,11 @@ export class MemoryObjectStore implements ObjectStore {
   async putText(uri: string, body: string, contentType: string): Promise<void> {
     this.objects.set(uri, { body, contentType });
   }
+
+  /** Binary objects (putBytes), by URI. */
+  readonly binaries = new Map<string, { body: Uint8Array; contentType: string }>();
+
+  async putBytes(uri: string, body: Uint8Array, contentType: string): Promise<void> {
+    this.binaries.set(uri, { body, contentType });
+  }
 }
