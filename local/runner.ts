@@ -138,6 +138,17 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
   const retryOverrides: Record<string, number> = {};
   const waitOverrides: Record<string, number> = {};
   forEachState(definition, (stateName, state) => {
+    // A task-token wait may last weeks (a campaign): a TimeoutSecondsPath above Node's timer limit (~24.8 days)
+    // would fire at once in the interpreter, so the local task-token stand-in enforces that deadline itself (it
+    // receives the same value in its Payload) and the interpreter gets no timeout.
+    if (
+      state.Type === 'Task' &&
+      state.TimeoutSecondsPath !== undefined &&
+      typeof state.Resource === 'string' &&
+      state.Resource.endsWith('.waitForTaskToken')
+    ) {
+      delete state.TimeoutSecondsPath;
+    }
     if (state.Type === 'Task' && state.TimeoutSeconds === undefined && state.TimeoutSecondsPath === undefined) {
       state.TimeoutSeconds = NO_TASK_TIMEOUT_S;
     }

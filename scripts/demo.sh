@@ -15,7 +15,9 @@
 #      metrics table
 #
 # Idempotent: each run starts from an empty local root ($CLV_LOCAL_ROOT, default .clv-local/demo).
-# Size: CLV_DEMO_CUSTOMERS (default 1000).
+# Size: CLV_DEMO_CUSTOMERS (default 1000). Generator scenario: CLV_DEMO_SCENARIO (default none; drift-channel,
+# drift-spend or pipeline-bug, starting at CLV_DEMO_SCENARIO_START, default 2024-04-01: after the training snapshots'
+# cutoffs, before the scoring snapshot, so monitoring sees it).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -26,6 +28,12 @@ export CLV_LOCAL_ROOT="${CLV_LOCAL_ROOT:-$root/.clv-local/demo}"
 customers="${CLV_DEMO_CUSTOMERS:-1000}"
 case "$customers" in
   '' | *[!0-9]*) echo "demo: CLV_DEMO_CUSTOMERS must be a positive integer, got '$customers'" >&2; exit 2 ;;
+esac
+scenario="${CLV_DEMO_SCENARIO:-none}"
+scenario_start="${CLV_DEMO_SCENARIO_START:-2024-04-01}"
+case "$scenario" in
+  none | drift-channel | drift-spend | pipeline-bug) ;;
+  *) echo "demo: CLV_DEMO_SCENARIO must be none, drift-channel, drift-spend or pipeline-bug, got '$scenario'" >&2; exit 2 ;;
 esac
 rm -rf "$CLV_LOCAL_ROOT"
 out="$CLV_LOCAL_ROOT/_demo"
@@ -38,9 +46,9 @@ started=$SECONDS
 
 # Three years of history: snapshots at 2023-01-01, 2023-07-01 and 2024-01-01 all have a fully observed
 # 12-month label window (data end 2024-12-31).
-step "1/6 generate a shop of $customers customers, 2022-01-01 .. 2024-12-31"
+step "1/6 generate a shop of $customers customers, 2022-01-01 .. 2024-12-31 (scenario $scenario)"
 clv generate --customers "$customers" --start 2022-01-01 --months 36 --seed 42 \
-  --out s3://clv-local-raw --truth-horizon-days 365
+  --out s3://clv-local-raw --truth-horizon-days 365 --scenario "$scenario" --scenario-start "$scenario_start"
 
 step "2/6 data pipeline: ingest every delivery day, quality gate, sessionize, feature snapshots"
 clv run data-pipeline --name demo-data-pipeline --output "$out/data-pipeline.json" --input '{

@@ -19,6 +19,55 @@ def _one(root: Path, pattern: str) -> Path | None:
     return found[-1] if found else None
 
 
+def _alerts(root: Path) -> list[dict]:
+    """The messages of the local alerts topic, oldest first."""
+    topic = root / "_local" / "sns" / "clv-local-alerts.jsonl"
+    if not topic.exists():
+        return []
+    out = []
+    for line in topic.read_text().splitlines():
+        if line.strip():
+            try:
+                out.append(json.loads(json.loads(line)["Message"]))
+            except (json.JSONDecodeError, KeyError):
+                out.append({"event": "unparseable", "severity": "high"})
+    return out
+
+
+def _monitoring_lines(root: Path) -> list[str]:
+    """The monitoring run (drift per feature, proxy, retraining) and the alerts raised (alerts topic)."""
+    alerts = _alerts(root)
+    lines = []
+    for done in (a for a in alerts if a.get("event") == "monitoring_completed"):
+        lines.append(
+            f"monitoring {done.get('scoring_date')} of {done.get('model_version')}: max drift "
+            f"{done.get('max_drift_severity')}, prediction PSI {float(done.get('prediction_psi') or 0):.3f}, "
+            f"proxy {done.get('proxy_status')}, matured cohort {done.get('matured_status')}, "
+            f"retraining wanted {done.get('retrain_wanted')}"
+        )
+    drift = [a for a in alerts if a.get("event") == "drift"]
+    if drift:
+        shown = ", ".join(
+            f"{a.get('feature')} {float(a.get('value') or 0):.3f}"
+            + ("" if a.get("status") == "resolved" else f" ({a.get('severity')})")
+            for a in drift
+        )
+        lines.append(f"drift PSI per feature: {shown}")
+    firing = [
+        a for a in alerts if a.get("status", "firing") == "firing" and a.get("severity") in {"high", "medium"}
+    ]
+    kinds = sorted({f"{a.get('event')} ({a.get('severity')})" for a in firing})
+    lines.append(
+        f"alerts raised (high/medium): {len(firing)}"
+        + (f": {', '.join(kinds)}" if kinds else "")
+        + f"; all messages in {root / '_local' / 'sns' / 'clv-local-alerts.jsonl'}"
+    )
+    for a in alerts:
+        if a.get("event") == "retraining_triggered":
+            lines.append(f"retraining triggered: {a.get('summary')} → {a.get('training_execution')}")
+    return lines
+
+
 def main(root: Path) -> int:
     lines: list[str] = []
     manifest = root / "clv-local-raw" / "manifest.json"
@@ -94,6 +143,7 @@ def main(root: Path) -> int:
     if events.exists():
         kinds = [json.loads(line)["detail-type"] for line in events.read_text().splitlines() if line.strip()]
         lines.append(f"events: {', '.join(sorted(set(kinds)))} ({len(kinds)} in {events})")
+    lines.extend(_monitoring_lines(root))
     bench = root / "_demo" / "model-bench" / "model-bench.json"
     print("\n".join(lines))
     if bench.exists():

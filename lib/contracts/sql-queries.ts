@@ -13,6 +13,7 @@ export const SQL_QUERIES: Record<string, string> = {
   DriftBinsQuery: 'sql/monitoring/drift_bins.sql',
   ProxyPerformanceQuery: 'sql/monitoring/proxy_performance.sql',
   MaturedCohortQuery: 'sql/monitoring/matured_cohort.sql',
+  ChampionLatestScoringDateQuery: 'sql/rollout/champion_latest_scoring_date.sql',
   CampaignArmAggregatesQuery: 'sql/campaigns/arm_aggregates.sql',
   CampaignLatestCommonScoringDateQuery: 'sql/campaigns/latest_common_scoring_date.sql',
 };
