@@ -2,14 +2,13 @@ import { Stack } from 'aws-cdk-lib';
 import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../../config/environment-config.js';
-import { lakeTable } from '../../contracts/lake-tables.js';
 import type { BatchScoringSettings } from '../../contracts/pipeline-inputs.js';
 import { sqlQuerySubstitution } from '../../contracts/sql-queries.js';
 import type { TeamFunction } from '../compute/team-function.js';
 import type { AslStateMachine } from '../orchestration/asl-state-machine.js';
 import type { BatchScoringPipelineProps } from './batch-scoring-pipeline-props.js';
-import { pipelineSchedule, pipelineStateMachine, validateInputFunction } from './pipeline-parts.js';
-import { ATHENA_RESULTS_PREFIX, SCORING_NAME_PREFIXES } from './prefixes.js';
+import { athenaContext, pipelineSchedule, pipelineStateMachine, validateInputFunction } from './pipeline-parts.js';
+import { SCORING_NAME_PREFIXES } from './prefixes.js';
 
 /** The ValidateInput settings of batch scoring (C2), from the environment config. */
 export function batchScoringSettings(config: EnvironmentConfig): BatchScoringSettings {
@@ -76,13 +75,7 @@ export class BatchScoringPipeline extends Construct {
           ValidateInputFunctionArn: this.validateInputFunction,
           ModelRegistryFunctionArn: props.modelRegistryFunction,
         },
-        athena: {
-          workGroupName: lake.workGroupName,
-          databaseName: lake.databaseName,
-          resultsBucket: lake.athenaResultsBucket,
-          resultsPrefix: ATHENA_RESULTS_PREFIX,
-          tables: [{ table: lakeTable('customer_features_offline'), bucket: lake.featuresBucket }],
-        },
+        athena: athenaContext(lake, [['customer_features_offline', lake.featuresBucket]]),
         sagemaker: { role: props.sagemakerRole, namePrefixes: SCORING_NAME_PREFIXES },
         catalog: { databaseName: lake.databaseName },
         alertsTopic: props.alertsTopic,

@@ -2,7 +2,6 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../../config/environment-config.js';
-import { lakeTable } from '../../contracts/lake-tables.js';
 import type { CampaignExperimentSettings } from '../../contracts/pipeline-inputs.js';
 import { sqlQuerySubstitution } from '../../contracts/sql-queries.js';
 import { TeamFunction } from '../compute/team-function.js';
@@ -10,13 +9,8 @@ import type { AslStateMachine } from '../orchestration/asl-state-machine.js';
 import { acknowledgeNag } from '../security/acknowledge.js';
 import { nagBucketArn, prefixStatement } from '../security/s3-prefix-access.js';
 import type { CampaignExperimentPipelineProps } from './campaign-experiment-pipeline-props.js';
-import { pipelineStateMachine, validateInputFunction } from './pipeline-parts.js';
-import {
-  ATHENA_RESULTS_PREFIX,
-  CAMPAIGN_ARTIFACTS_PREFIX,
-  CAMPAIGN_NAME_PREFIXES,
-  CAMPAIGN_REPORTS_PREFIX,
-} from './prefixes.js';
+import { athenaContext, pipelineStateMachine, validateInputFunction } from './pipeline-parts.js';
+import { CAMPAIGN_ARTIFACTS_PREFIX, CAMPAIGN_NAME_PREFIXES, CAMPAIGN_REPORTS_PREFIX } from './prefixes.js';
 
 /** The ValidateInput settings of the campaign experiment, from the environment config `campaigns`. */
 export function campaignExperimentSettings(config: EnvironmentConfig): CampaignExperimentSettings {
@@ -152,17 +146,11 @@ export class CampaignExperimentPipeline extends Construct {
           CampaignTokenFunctionArn: this.campaignTokenFunction,
           ExperimentAnalysisFunctionArn: this.experimentAnalysisFunction,
         },
-        athena: {
-          workGroupName: lake.workGroupName,
-          databaseName: lake.databaseName,
-          resultsBucket: lake.athenaResultsBucket,
-          resultsPrefix: ATHENA_RESULTS_PREFIX,
-          tables: [
-            { table: lakeTable('predictions'), bucket: lake.goldBucket },
-            { table: lakeTable('campaign_audiences'), bucket: lake.goldBucket },
-            { table: lakeTable('campaign_outcomes'), bucket: lake.goldBucket },
-          ],
-        },
+        athena: athenaContext(lake, [
+          ['predictions', lake.goldBucket],
+          ['campaign_audiences', lake.goldBucket],
+          ['campaign_outcomes', lake.goldBucket],
+        ]),
         sagemaker: { role: props.sagemakerRole, namePrefixes: CAMPAIGN_NAME_PREFIXES },
         catalog: { databaseName: lake.databaseName },
         modelPackageGroupName: props.modelPackageGroupName,

@@ -2,14 +2,13 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
-import { lakeTable } from '../../contracts/lake-tables.js';
 import type { DataPipelineSettings } from '../../contracts/pipeline-inputs.js';
 import { sqlQuerySubstitution } from '../../contracts/sql-queries.js';
 import { TeamFunction } from '../compute/team-function.js';
 import type { AslStateMachine } from '../orchestration/asl-state-machine.js';
 import { prefixStatement } from '../security/s3-prefix-access.js';
 import type { DataPipelineProps } from './data-pipeline-props.js';
-import { pipelineSchedule, pipelineStateMachine, validateInputFunction } from './pipeline-parts.js';
+import { athenaContext, pipelineSchedule, pipelineStateMachine, validateInputFunction } from './pipeline-parts.js';
 import { ATHENA_RESULTS_PREFIX, QUALITY_REPORTS_PREFIX } from './prefixes.js';
 
 /** The ValidateInput settings of the data pipeline (C2), from the environment config. */
@@ -117,13 +116,7 @@ export class DataPipeline extends Construct {
           QualityGateFunctionArn: fn,
         },
         glueJobs,
-        athena: {
-          workGroupName: lake.workGroupName,
-          databaseName: lake.databaseName,
-          resultsBucket: lake.athenaResultsBucket,
-          resultsPrefix: ATHENA_RESULTS_PREFIX,
-          tables: [{ table: lakeTable('silver_transactions'), bucket: lake.curatedBucket }],
-        },
+        athena: athenaContext(lake, [['silver_transactions', lake.curatedBucket]]),
         alertsTopic: props.alertsTopic,
       },
     });

@@ -1,17 +1,22 @@
-import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../../config/environment-config.js';
-import { lakeTable } from '../../contracts/lake-tables.js';
 import type { MonitoringSettings } from '../../contracts/pipeline-inputs.js';
 import { sqlQuerySubstitution } from '../../contracts/sql-queries.js';
 import { TeamFunction } from '../compute/team-function.js';
 import type { AslStateMachine } from '../orchestration/asl-state-machine.js';
 import { prefixStatement } from '../security/s3-prefix-access.js';
 import type { MonitoringPipelineProps } from './monitoring-pipeline-props.js';
-import { pipelineEventRules, pipelineStateMachine, validateInputFunction } from './pipeline-parts.js';
-import { ATHENA_RESULTS_PREFIX, MONITORING_METRICS_PREFIX } from './prefixes.js';
+import {
+  athenaContext,
+  pipelineEventRules,
+  pipelineStateMachine,
+  pipelineStateMachineArn,
+  validateInputFunction,
+} from './pipeline-parts.js';
+import { MONITORING_METRICS_PREFIX } from './prefixes.js';
 
 /** The ValidateInput settings of the monitoring pipeline, from the environment config. */
 export function monitoringSettings(config: EnvironmentConfig): MonitoringSettings {
@@ -128,12 +133,7 @@ export class MonitoringPipeline extends Construct {
       );
     }
 
-    const trainingArn = stack.formatArn({
-      service: 'states',
-      resource: 'stateMachine',
-      resourceName: props.trainingStateMachineName,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
+    const trainingArn = pipelineStateMachineArn(this, env, 'training-pipeline');
 
     this.machine = pipelineStateMachine(this, stack, {
       pipeline: 'monitoring',
@@ -159,19 +159,13 @@ export class MonitoringPipeline extends Construct {
           DriftFunctionArn: this.driftFunction,
           MonitoringFunctionArn: this.monitoringFunction,
         },
-        athena: {
-          workGroupName: lake.workGroupName,
-          databaseName: lake.databaseName,
-          resultsBucket: lake.athenaResultsBucket,
-          resultsPrefix: ATHENA_RESULTS_PREFIX,
-          tables: [
-            { table: lakeTable('drift_baselines'), bucket: lake.goldBucket },
-            { table: lakeTable('customer_features_offline'), bucket: lake.featuresBucket },
-            { table: lakeTable('predictions'), bucket: lake.goldBucket },
-            { table: lakeTable('monitoring_metrics'), bucket: lake.goldBucket },
-            { table: lakeTable('silver_transactions'), bucket: lake.curatedBucket },
-          ],
-        },
+        athena: athenaContext(lake, [
+          ['drift_baselines', lake.goldBucket],
+          ['customer_features_offline', lake.featuresBucket],
+          ['predictions', lake.goldBucket],
+          ['monitoring_metrics', lake.goldBucket],
+          ['silver_transactions', lake.curatedBucket],
+        ]),
         alertsTopic: props.alertsTopic,
         stateMachines: { TrainingPipelineStateMachineArn: trainingArn },
       },

@@ -2,13 +2,14 @@
  * What every pipeline construct is made of: its ValidateInput Lambda (the first Task of every ASL file), its state
  * machine with the role the file's Tasks need (task-permissions.ts), and its schedule.
  */
-import { Duration, type Stack, TimeZone } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, TimeZone } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -16,12 +17,15 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../../config/environment-config.js';
 import { type EventRuleContext, PIPELINE_EVENT_RULES } from '../../contracts/event-rules.js';
+import { lakeTable } from '../../contracts/lake-tables.js';
 import { type PipelineName, type PipelineSettings, pipelineSettingsSchemas } from '../../contracts/pipeline-inputs.js';
+import type { LakeRefs } from '../../stacks/platform-stack-props.js';
 import { TeamFunction } from '../compute/team-function.js';
 import { readAslFile } from '../orchestration/asl-definition.js';
 import { AslStateMachine } from '../orchestration/asl-state-machine.js';
 import { acknowledgeNag } from '../security/acknowledge.js';
 import { aslTasks } from './asl-tasks.js';
+import { ATHENA_RESULTS_PREFIX } from './prefixes.js';
 import { acknowledgeGrants, type TaskPermissionContext, taskGrants } from './task-permissions.js';
 
 /** Environment variable carrying the pipeline settings (JSON) to the ValidateInput Lambda. */
@@ -188,5 +192,35 @@ export function pipelineEventRules(
         }),
       ],
     });
+  });
+}
+
+/**
+ * The Athena part of a pipeline's task-permission context: the lake's workgroup, database and results location, and
+ * the lake tables its queries read, each with the bucket that holds it.
+ */
+export function athenaContext(
+  lake: LakeRefs,
+  tables: readonly (readonly [tableName: string, bucket: s3.IBucket])[],
+): NonNullable<TaskPermissionContext['athena']> {
+  return {
+    workGroupName: lake.workGroupName,
+    databaseName: lake.databaseName,
+    resultsBucket: lake.athenaResultsBucket,
+    resultsPrefix: ATHENA_RESULTS_PREFIX,
+    tables: tables.map(([name, bucket]) => ({ table: lakeTable(name), bucket })),
+  };
+}
+
+/**
+ * The ARN of another pipeline's state machine from its deterministic name (`clv-<env>-<pipeline>`, AslStateMachine),
+ * so pipelines may start each other (states:startExecution) without a construct-order dependency.
+ */
+export function pipelineStateMachineArn(scope: Construct, environmentName: string, pipeline: PipelineName): string {
+  return Stack.of(scope).formatArn({
+    service: 'states',
+    resource: 'stateMachine',
+    resourceName: `clv-${environmentName}-${pipeline}`,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
   });
 }

@@ -1,14 +1,13 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../../config/environment-config.js';
-import { lakeTable } from '../../contracts/lake-tables.js';
 import type { ShadowSettings } from '../../contracts/pipeline-inputs.js';
 import { sqlQuerySubstitution } from '../../contracts/sql-queries.js';
 import { TeamFunction } from '../compute/team-function.js';
 import type { AslStateMachine } from '../orchestration/asl-state-machine.js';
 import { batchScoringSettings } from './batch-scoring-pipeline.js';
-import { pipelineStateMachine, validateInputFunction } from './pipeline-parts.js';
-import { ATHENA_RESULTS_PREFIX, SHADOW_NAME_PREFIXES } from './prefixes.js';
+import { athenaContext, pipelineStateMachine, validateInputFunction } from './pipeline-parts.js';
+import { SHADOW_NAME_PREFIXES } from './prefixes.js';
 import type { ShadowPipelineProps } from './shadow-pipeline-props.js';
 
 /** The ValidateInput settings of the shadow pipeline: batch scoring's transform and the shadow thresholds. */
@@ -81,16 +80,10 @@ export class ShadowPipeline extends Construct {
           ModelRegistryFunctionArn: props.modelRegistryFunction,
           ShadowGateFunctionArn: this.shadowGateFunction,
         },
-        athena: {
-          workGroupName: lake.workGroupName,
-          databaseName: lake.databaseName,
-          resultsBucket: lake.athenaResultsBucket,
-          resultsPrefix: ATHENA_RESULTS_PREFIX,
-          tables: [
-            { table: lakeTable('customer_features_offline'), bucket: lake.featuresBucket },
-            { table: lakeTable('monitoring_metrics'), bucket: lake.goldBucket },
-          ],
-        },
+        athena: athenaContext(lake, [
+          ['customer_features_offline', lake.featuresBucket],
+          ['monitoring_metrics', lake.goldBucket],
+        ]),
         sagemaker: { role: props.sagemakerRole, namePrefixes: SHADOW_NAME_PREFIXES },
         catalog: { databaseName: lake.databaseName },
         modelPackageGroupName: props.modelPackageGroupName,

@@ -1,16 +1,21 @@
-import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../../config/environment-config.js';
-import { lakeTable } from '../../contracts/lake-tables.js';
 import type { TrainingPipelineSettings } from '../../contracts/pipeline-inputs.js';
 import { sqlQuerySubstitution } from '../../contracts/sql-queries.js';
 import { TeamFunction } from '../compute/team-function.js';
 import type { AslStateMachine } from '../orchestration/asl-state-machine.js';
 import { prefixStatement } from '../security/s3-prefix-access.js';
-import { pipelineSchedule, pipelineStateMachine, validateInputFunction } from './pipeline-parts.js';
-import { ATHENA_RESULTS_PREFIX, EVALUATIONS_PREFIX, TRAINING_JOB_PREFIXES } from './prefixes.js';
+import {
+  athenaContext,
+  pipelineSchedule,
+  pipelineStateMachine,
+  pipelineStateMachineArn,
+  validateInputFunction,
+} from './pipeline-parts.js';
+import { EVALUATIONS_PREFIX, TRAINING_JOB_PREFIXES } from './prefixes.js';
 import type { TrainingPipelineProps } from './training-pipeline-props.js';
 
 /** The ValidateInput settings of the training pipeline (C2), from the environment config. */
@@ -87,12 +92,7 @@ export class TrainingPipeline extends Construct {
 
     // The shadow run a registered challenger starts (StartShadow): the ARN from the deterministic name, so the
     // shadow construct may be created after this one.
-    const shadowStateMachineArn = Stack.of(this).formatArn({
-      service: 'states',
-      resource: 'stateMachine',
-      resourceName: `clv-${env}-shadow`,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
+    const shadowStateMachineArn = pipelineStateMachineArn(this, env, 'shadow');
 
     this.machine = pipelineStateMachine(this, Stack.of(this), {
       pipeline: 'training-pipeline',
@@ -121,13 +121,7 @@ export class TrainingPipeline extends Construct {
           ModelRegistryFunctionArn: props.modelRegistryFunction,
           ModelGateFunctionArn: fn,
         },
-        athena: {
-          workGroupName: lake.workGroupName,
-          databaseName: lake.databaseName,
-          resultsBucket: lake.athenaResultsBucket,
-          resultsPrefix: ATHENA_RESULTS_PREFIX,
-          tables: [{ table: lakeTable('customer_features_offline'), bucket: lake.featuresBucket }],
-        },
+        athena: athenaContext(lake, [['customer_features_offline', lake.featuresBucket]]),
         sagemaker: { role: props.sagemakerRole, namePrefixes: TRAINING_JOB_PREFIXES },
         modelPackageGroupName: props.modelPackageGroupName,
         alertsTopic: props.alertsTopic,
