@@ -6,6 +6,7 @@
  * state machines' Catch.
  */
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { withPowertools } from '../shared/middleware.js';
 import { logger } from '../shared/powertools.js';
 import { LocalModelRegistry } from './local-registry.js';
 import { findProduction, type ModelRegistry, parseRegistryEvent } from './registry.js';
@@ -21,7 +22,7 @@ function registry(): ModelRegistry {
   return sagemaker;
 }
 
-export const handler = async (event: unknown): Promise<unknown> => {
+export const handler = withPowertools(async (event: unknown): Promise<unknown> => {
   const request = parseRegistryEvent(event);
   const warn = (message: string, details: Record<string, unknown>) => logger.warn(message, details);
   switch (request.action) {
@@ -54,4 +55,4 @@ export const handler = async (event: unknown): Promise<unknown> => {
       return plan;
     }
   }
-};
+});
