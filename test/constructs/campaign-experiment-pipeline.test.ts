@@ -7,14 +7,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as s3 from 'aws-cdk-lib/aws-s3';
-import * as sns from 'aws-cdk-lib/aws-sns';
-import { Construct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   ENVIRONMENT_NAMES,
@@ -30,57 +23,21 @@ import {
 } from '../../lib/constructs/pipelines/campaign-experiment-pipeline.js';
 import { pipelineSettingsSchemas } from '../../lib/contracts/pipeline-inputs.js';
 import { repoRoot } from '../../lib/paths.js';
-import type { LakeRefs } from '../../lib/stacks/platform-stack-props.js';
-import { CDK_CONTEXT, nagFindings } from '../helpers/platform.js';
+import { nagFindings } from '../helpers/platform.js';
+import { asArray, flat } from '../stacks/templates.js';
+import { pipelineStack, TRAINING_IMAGE_URI } from './helpers/pipeline-stack.js';
 
 const ASL_TEXT = fs.readFileSync(path.join(repoRoot, 'state-machines', 'campaign-experiment.asl.json'), 'utf8');
-const ACCOUNT = '111111111111';
-const REGION = 'eu-west-1';
 type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
 type Resource = { Type: string; Properties: Record<string, unknown> };
-const asArray = <T>(x: T | T[]): T[] => (Array.isArray(x) ? x : [x]);
 
-/** A CloudFormation value as text (Fn::Join flattened, Ref/GetAtt as <name>). */
-function flat(value: unknown): string {
-  if (typeof value === 'string') return value;
-  const o = value as Record<string, unknown>;
-  if (o['Fn::Join']) return ((o['Fn::Join'] as [string, unknown[]])[1] ?? []).map(flat).join('');
-  if (o.Ref) return `<${String(o.Ref)}>`;
-  if (o['Fn::GetAtt']) return `<${(o['Fn::GetAtt'] as string[]).join('.')}>`;
-  if (o['Fn::ImportValue']) return `<${flat(o['Fn::ImportValue'])}>`;
-  return JSON.stringify(value);
-}
-
-/** The construct in a stack of its own over imported lake resources (named as the ML stack sees them). */
+/** The construct in a stack of its own over imported lake resources (helpers/pipeline-stack.ts). */
 function campaignStack(env: EnvironmentName, config: EnvironmentConfig = loadEnvironmentConfig(env)) {
-  const app = new App({ context: { ...CDK_CONTEXT, 'aws:cdk:bundling-stacks': [] } });
-  const stack = new Stack(app, `Campaign-${env}`, { env: { account: ACCOUNT, region: REGION } });
-  const bucket = (id: string) => s3.Bucket.fromBucketName(stack, id, `clv-${env}-${id.toLowerCase()}`);
-  const lake: LakeRefs = {
-    key: kms.Key.fromKeyArn(stack, 'Key', `arn:aws:kms:${REGION}:${ACCOUNT}:key/11111111-2222-3333-4444-555555555555`),
-    rawBucket: bucket('Raw'),
-    curatedBucket: bucket('Curated'),
-    goldBucket: bucket('Gold'),
-    featuresBucket: bucket('Features'),
-    artifactsBucket: bucket('Artifacts'),
-    athenaResultsBucket: bucket('AthenaResults'),
-    databaseName: `clv_${env}`,
-    workGroupName: `clv-${env}`,
-    glueContractFiles: [],
-  };
+  const { stack, ...parts } = pipelineStack('Campaign', env);
   const pipeline = new CampaignExperimentPipeline(stack, 'CampaignExperiment', {
     config,
-    lake,
-    alertsTopic: sns.Topic.fromTopicArn(stack, 'Alerts', `arn:aws:sns:${REGION}:${ACCOUNT}:clv-${env}-alerts`),
-    modelPackageGroupName: `clv-${env}-clv-models`,
-    sagemakerRole: iam.Role.fromRoleArn(stack, 'SageMakerRole', `arn:aws:iam::${ACCOUNT}:role/clv-${env}-sagemaker`),
-    sagemakerCode: new Construct(stack, 'Code'),
-    modelRegistryFunction: lambda.Function.fromFunctionArn(
-      stack,
-      'Registry',
-      `arn:aws:lambda:${REGION}:${ACCOUNT}:function:clv-${env}-model-registry`,
-    ),
-    trainingImageUri: '141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-xgboost:3.0-5',
+    ...parts,
+    trainingImageUri: TRAINING_IMAGE_URI,
   });
   return { stack, pipeline };
 }

@@ -8,20 +8,12 @@ import { describe, expect, it } from 'vitest';
 import { placeholdersOf, readAslFile } from '../../lib/constructs/orchestration/asl-definition.js';
 import { MODEL_PACKAGE_STATE_CHANGE, rulesMatching, SAGEMAKER_EVENT_SOURCE } from '../../lib/contracts/event-rules.js';
 import { ALL_ENVIRONMENTS, nagFindings } from '../helpers/platform.js';
+import { asArray, policyStatements } from '../stacks/templates.js';
 import { ACCOUNT, REGION, rolloutStack } from './helpers/rollout-stack.js';
 
-type Statement = { Sid?: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
-const arr = <T>(x: T | T[]): T[] => (Array.isArray(x) ? x : [x]);
-
-function statements(template: Template, policyPrefix: string): Statement[] {
-  const policies = template.findResources('AWS::IAM::Policy') as Record<
-    string,
-    { Properties: { PolicyDocument: { Statement: Statement[] } } }
-  >;
-  return Object.entries(policies)
-    .filter(([id]) => id.startsWith(policyPrefix))
-    .flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
-}
+/** The statements of the policies whose logical id starts with `policyPrefix`. */
+const statements = (template: Template, policyPrefix: string) =>
+  policyStatements(template).filter((st) => st.policy.startsWith(policyPrefix));
 
 describe('promotion pipeline construct', () => {
   const { stack } = rolloutStack('prod');
@@ -69,13 +61,13 @@ describe('promotion pipeline construct', () => {
 
   it('the state machine role updates this group’s packages only and writes the audit prefix only', () => {
     const all = statements(template, 'PromotionRoleDefaultPolicy');
-    const update = all.filter((s) => arr(s.Action).includes('sagemaker:UpdateModelPackage'));
+    const update = all.filter((s) => asArray(s.Action).includes('sagemaker:UpdateModelPackage'));
     expect(update).toHaveLength(1);
     expect(update[0]?.Resource).toBe(`arn:aws:sagemaker:${REGION}:${ACCOUNT}:model-package/clv-prod-clv-models/*`);
-    const put = all.filter((s) => arr(s.Action).includes('s3:PutObject'));
+    const put = all.filter((s) => asArray(s.Action).includes('s3:PutObject'));
     expect(put).toHaveLength(1);
     expect(put[0]?.Resource).toBe('arn:aws:s3:::clv-prod-gold/audit/promotions/*');
-    const actions = all.flatMap((s) => arr(s.Action)).sort();
+    const actions = all.flatMap((s) => asArray(s.Action)).sort();
     for (const a of actions) {
       expect(a).toMatch(
         /^(lambda:InvokeFunction|sagemaker:UpdateModelPackage|s3:PutObject|sns:Publish|kms:(Decrypt|GenerateDataKey)|logs:.*|xray:.*)$/,

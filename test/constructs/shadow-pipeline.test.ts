@@ -11,20 +11,12 @@ import { placeholdersOf, readAslFile } from '../../lib/constructs/orchestration/
 import { shadowSettings } from '../../lib/constructs/pipelines/shadow-pipeline.js';
 import { pipelineSettingsSchemas } from '../../lib/contracts/pipeline-inputs.js';
 import { ALL_ENVIRONMENTS, nagFindings } from '../helpers/platform.js';
+import { asArray, policyStatements } from '../stacks/templates.js';
 import { ACCOUNT, REGION, rolloutStack } from './helpers/rollout-stack.js';
 
-type Statement = { Sid?: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
-const arr = <T>(x: T | T[]): T[] => (Array.isArray(x) ? x : [x]);
-
-function statements(template: Template, policyPrefix: string): Statement[] {
-  const policies = template.findResources('AWS::IAM::Policy') as Record<
-    string,
-    { Properties: { PolicyDocument: { Statement: Statement[] } } }
-  >;
-  return Object.entries(policies)
-    .filter(([id]) => id.startsWith(policyPrefix))
-    .flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
-}
+/** The statements of the policies whose logical id starts with `policyPrefix`. */
+const statements = (template: Template, policyPrefix: string) =>
+  policyStatements(template).filter((st) => st.policy.startsWith(policyPrefix));
 
 describe('shadow pipeline construct', () => {
   const { stack } = rolloutStack('prod');
@@ -36,7 +28,7 @@ describe('shadow pipeline construct', () => {
   it('grants SageMaker models, transform and processing jobs named clv-shadow-* only', () => {
     expect(bySid.Models).toMatchObject({ Action: 'sagemaker:CreateModel', Resource: sm('model') });
     expect(bySid.TransformJobs?.Resource).toBe(sm('transform-job'));
-    expect(arr(bySid.TransformJobs?.Action)).toContain('sagemaker:CreateTransformJob');
+    expect(asArray(bySid.TransformJobs?.Action)).toContain('sagemaker:CreateTransformJob');
     expect(bySid.ProcessingJobs?.Resource).toBe(sm('processing-job'));
     expect(bySid.PassSageMakerRole).toMatchObject({
       Action: 'iam:PassRole',
@@ -45,27 +37,27 @@ describe('shadow pipeline construct', () => {
     });
     expect(bySid.PlatformKeyGrants).toMatchObject({ Action: 'kms:CreateGrant' });
     for (const s of role) {
-      for (const a of arr(s.Action).filter((x) => x.startsWith('sagemaker:'))) {
+      for (const a of asArray(s.Action).filter((x) => x.startsWith('sagemaker:'))) {
         expect(a).not.toMatch(/^sagemaker:(Delete|CreateModelPackage|CreateEndpoint)/);
       }
     }
   });
 
   it('updates only this group’s model packages (stage Shadow, Canary, the evidence)', () => {
-    const update = role.filter((s) => arr(s.Action).includes('sagemaker:UpdateModelPackage'));
+    const update = role.filter((s) => asArray(s.Action).includes('sagemaker:UpdateModelPackage'));
     expect(update).toHaveLength(1);
     expect(update[0]?.Resource).toBe(`arn:aws:sagemaker:${REGION}:${ACCOUNT}:model-package/clv-prod-clv-models/*`);
   });
 
   it('reads the scoring set with Athena and registers the predictions partition in the catalog', () => {
-    const actions = role.flatMap((s) => arr(s.Action));
+    const actions = role.flatMap((s) => asArray(s.Action));
     expect(actions).toEqual(expect.arrayContaining(['athena:StartQueryExecution', 'glue:BatchCreatePartition']));
     expect(actions).toContain('s3:GetObject');
     expect(actions).not.toContain('s3:DeleteObject');
   });
 
   it('the shadow gate Lambda has no AWS access beyond its logs, traces and environment key', () => {
-    const gate = statements(template, 'ShadowShadowGateRoleDefaultPolicy').flatMap((s) => arr(s.Action));
+    const gate = statements(template, 'ShadowShadowGateRoleDefaultPolicy').flatMap((s) => asArray(s.Action));
     for (const a of gate) expect(a).toMatch(/^(logs:|xray:|kms:Decrypt$)/);
   });
 

@@ -18,11 +18,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { modelsMain } from '../../local/cli/models-command.js';
 import { createModelPackage, getPackage, updateModelPackage } from '../../local/integrations/durable.js';
 import { gluePartitions } from '../../local/integrations/glue-catalog.js';
-import { createTrainingJob } from '../../local/integrations/sagemaker-training.js';
 import type { Json } from '../../local/integrations/types.js';
 import { type LocalRunResult, runLocal } from '../../local/runner.js';
 import { resolveS3Uri } from '../../local/storage.js';
 import { featureRows, offlineStoreTable, writeOfflineSnapshot } from '../local/helpers/feature-fixture.js';
+import { trainAndRegister as trainModel } from '../local/helpers/registered-model.js';
 import { stubRuntime } from '../local/helpers/runtime.js';
 
 const GROUP = 'clv-local-clv-models';
@@ -45,7 +45,6 @@ let bootstrapMeta: Record<string, string> = {};
 let archivedMeta: Record<string, string> = {};
 
 const runtime = () => stubRuntime(root);
-const s3Dir = (file: string): string => `s3://${path.relative(root, path.dirname(file)).split(path.sep).join('/')}/`;
 
 async function trainAndRegister(
   jobName: string,
@@ -54,48 +53,14 @@ async function trainAndRegister(
   rounds: number,
   extra: Record<string, string> = {},
 ): Promise<void> {
-  const channel = (name: string, file: string) => ({
-    ChannelName: name,
-    DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: s3Dir(file) } },
+  await trainModel(root, {
+    jobName,
+    trainFile: train,
+    validationFile: validation,
+    rounds,
+    hyperparameters: extra,
+    metadata: { test_cutoff: SCORE_A },
   });
-  const trained = (await createTrainingJob.invoke(
-    {
-      stateName: 'TrainModel',
-      resource: 'arn:aws:states:::sagemaker:createTrainingJob.sync',
-      parameters: {
-        TrainingJobName: jobName,
-        AlgorithmSpecification: { TrainingImage: 'local/xgboost:3.0-5', TrainingInputMode: 'File' },
-        HyperParameters: { num_round: String(rounds), sagemaker_program: '"train.py"', ...extra },
-        InputDataConfig: [channel('train', train), channel('validation', validation)],
-        OutputDataConfig: { S3OutputPath: 's3://clv-local-artifacts/models/training' },
-      },
-    },
-    runtime(),
-  )) as { ModelArtifacts: { S3ModelArtifacts: string } };
-  await createModelPackage.invoke(
-    {
-      stateName: 'RegisterModel',
-      resource: 'arn:aws:states:::aws-sdk:sagemaker:createModelPackage',
-      parameters: {
-        ModelPackageGroupName: GROUP,
-        ModelApprovalStatus: 'PendingManualApproval',
-        InferenceSpecification: {
-          Containers: [
-            {
-              Image: 'local/xgboost:3.0-5',
-              ModelDataUrl: trained.ModelArtifacts.S3ModelArtifacts,
-              Environment: {
-                SAGEMAKER_PROGRAM: 'inference.py',
-                SAGEMAKER_SUBMIT_DIRECTORY: 's3://clv-local-artifacts/code/sagemaker/sourcedir.tar.gz',
-              },
-            },
-          ],
-        },
-        CustomerMetadataProperties: { stage: 'Staging', model_version: jobName, test_cutoff: SCORE_A },
-      } as Json,
-    },
-    runtime(),
-  );
 }
 
 const run = async (key: string, stateMachine: string, input: Json): Promise<LocalRunResult> => {

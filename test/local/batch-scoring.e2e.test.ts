@@ -14,13 +14,12 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { modelsMain } from '../../local/cli/models-command.js';
 import { athenaStartQueryExecution } from '../../local/integrations/athena.js';
-import { createModelPackage } from '../../local/integrations/durable.js';
 import { gluePartitions } from '../../local/integrations/glue-catalog.js';
-import { createTrainingJob } from '../../local/integrations/sagemaker-training.js';
 import type { Json } from '../../local/integrations/types.js';
 import { type LocalRunResult, runLocal } from '../../local/runner.js';
 import { listObjects, readObject, resolveS3Uri } from '../../local/storage.js';
 import { featureRows, offlineStoreTable, writeOfflineSnapshot } from './helpers/feature-fixture.js';
+import { trainAndRegister as trainModel } from './helpers/registered-model.js';
 import { stubRuntime } from './helpers/runtime.js';
 
 const TRAIN = '2022-01-01';
@@ -54,7 +53,6 @@ let partitionBBefore: Buffer;
 let partitionABefore: Buffer;
 let predictionsAfterNoModel = true;
 
-const s3Dir = (file: string): string => `s3://${path.relative(root, path.dirname(file)).split(path.sep).join('/')}/`;
 const partitionUri = (cutoff: string): string =>
   `s3://clv-local-gold/predictions/scoring_date=${cutoff}/model_version=${MODEL_VERSION}/`;
 const partitionFile = (cutoff: string): string => resolveS3Uri(`${partitionUri(cutoff)}part-00000.parquet`, root);
@@ -70,51 +68,12 @@ const runtime = () =>
   });
 
 async function trainAndRegister(): Promise<void> {
-  const train = await writeOfflineSnapshot(root, table, TRAIN, featureRows(TRAIN, 300, 11, true));
-  const validation = await writeOfflineSnapshot(root, table, VALIDATION, featureRows(VALIDATION, 300, 12, true));
-  const channel = (name: string, file: string) => ({
-    ChannelName: name,
-    DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: s3Dir(file) } },
+  await trainModel(root, {
+    jobName: MODEL_VERSION,
+    trainFile: await writeOfflineSnapshot(root, table, TRAIN, featureRows(TRAIN, 300, 11, true)),
+    validationFile: await writeOfflineSnapshot(root, table, VALIDATION, featureRows(VALIDATION, 300, 12, true)),
+    rounds: 40,
   });
-  const trained = (await createTrainingJob.invoke(
-    {
-      stateName: 'TrainModel',
-      resource: 'arn:aws:states:::sagemaker:createTrainingJob.sync',
-      parameters: {
-        TrainingJobName: MODEL_VERSION,
-        AlgorithmSpecification: { TrainingImage: 'local/xgboost:3.0-5', TrainingInputMode: 'File' },
-        HyperParameters: { num_round: '40', sagemaker_program: '"train.py"' },
-        InputDataConfig: [channel('train', train), channel('validation', validation)],
-        OutputDataConfig: { S3OutputPath: 's3://clv-local-artifacts/models/training' },
-      },
-    },
-    runtime(),
-  )) as { ModelArtifacts: { S3ModelArtifacts: string } };
-  await createModelPackage.invoke(
-    {
-      stateName: 'RegisterModel',
-      resource: 'arn:aws:states:::aws-sdk:sagemaker:createModelPackage',
-      parameters: {
-        ModelPackageGroupName: 'clv-local-clv-models',
-        ModelApprovalStatus: 'PendingManualApproval',
-        InferenceSpecification: {
-          Containers: [
-            {
-              Image: 'local/xgboost:3.0-5',
-              ModelDataUrl: trained.ModelArtifacts.S3ModelArtifacts,
-              // as the training pipeline registers it: the batch-scoring model overrides the submit directory
-              Environment: {
-                SAGEMAKER_PROGRAM: 'inference.py',
-                SAGEMAKER_SUBMIT_DIRECTORY: 's3://clv-local-artifacts/code/sagemaker/sourcedir.tar.gz',
-              },
-            },
-          ],
-        },
-        CustomerMetadataProperties: { stage: 'Staging', model_version: MODEL_VERSION },
-      } as Json,
-    },
-    runtime(),
-  );
 }
 
 const score = (cutoff: string, name: string) =>

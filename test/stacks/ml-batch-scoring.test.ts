@@ -9,7 +9,7 @@ import { batchScoringSettings } from '../../lib/constructs/pipelines/batch-scori
 import { pipelineSettingsSchemas } from '../../lib/contracts/pipeline-inputs.js';
 import { readSqlQuery } from '../../lib/contracts/sql-queries.js';
 import { repoRoot } from '../../lib/paths.js';
-import { asArray, policyStatements, synthTemplates } from './templates.js';
+import { asArray, flat, policyStatements, synthTemplates } from './templates.js';
 
 const ASL_TEXT = fs.readFileSync(path.join(repoRoot, 'state-machines', 'batch-scoring.asl.json'), 'utf8');
 type State = { Type: string; Resource?: string; Parameters?: Record<string, unknown> };
@@ -25,17 +25,6 @@ beforeAll(() => {
   dev = synthTemplates('dev').ml;
   staging = synthTemplates('staging').ml;
 });
-
-/** A CloudFormation value as text (Fn::Join flattened, Ref/GetAtt/ImportValue as <name>). */
-function flat(value: unknown): string {
-  if (typeof value === 'string') return value;
-  const o = value as Record<string, unknown>;
-  if (o['Fn::Join']) return ((o['Fn::Join'] as [string, unknown[]])[1] ?? []).map(flat).join('');
-  if (o.Ref) return `<${String(o.Ref)}>`;
-  if (o['Fn::GetAtt']) return `<${(o['Fn::GetAtt'] as string[]).join('.')}>`;
-  if (o['Fn::ImportValue']) return `<${flat(o['Fn::ImportValue'])}>`;
-  return JSON.stringify(value);
-}
 
 function machine(template: Template): [string, Resource] {
   const found = Object.entries(template.findResources('AWS::StepFunctions::StateMachine')).filter(

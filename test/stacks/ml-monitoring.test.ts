@@ -14,7 +14,7 @@ import { placeholdersOf } from '../../lib/constructs/orchestration/asl-definitio
 import { monitoringSettings } from '../../lib/constructs/pipelines/monitoring-pipeline.js';
 import { pipelineSettingsSchemas } from '../../lib/contracts/pipeline-inputs.js';
 import { repoRoot } from '../../lib/paths.js';
-import { asArray, policyStatements, synthTemplates } from './templates.js';
+import { asArray, flat, policyStatements, synthTemplates } from './templates.js';
 
 const ASL_TEXT = fs.readFileSync(path.join(repoRoot, 'state-machines', 'monitoring.asl.json'), 'utf8');
 type Resource = { Type: string; Properties: Record<string, unknown> };
@@ -24,16 +24,6 @@ let ml: Template;
 beforeAll(() => {
   ml = synthTemplates('prod').ml;
 });
-
-function flat(value: unknown): string {
-  if (typeof value === 'string') return value;
-  const o = value as Record<string, unknown>;
-  if (o['Fn::Join']) return ((o['Fn::Join'] as [string, unknown[]])[1] ?? []).map(flat).join('');
-  if (o.Ref) return `<${String(o.Ref)}>`;
-  if (o['Fn::GetAtt']) return `<${(o['Fn::GetAtt'] as string[]).join('.')}>`;
-  if (o['Fn::ImportValue']) return `<${flat(o['Fn::ImportValue'])}>`;
-  return JSON.stringify(value);
-}
 
 function machine(): Resource {
   const found = Object.values(ml.findResources('AWS::StepFunctions::StateMachine')).filter(

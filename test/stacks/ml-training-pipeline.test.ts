@@ -8,7 +8,7 @@ import { xgboostImageUri } from '../../lib/constructs/ml/xgboost-image.js';
 import { applySubstitutions, placeholdersOf } from '../../lib/constructs/orchestration/asl-definition.js';
 import { readSqlQuery } from '../../lib/contracts/sql-queries.js';
 import { repoRoot } from '../../lib/paths.js';
-import { asArray, type PlatformTemplates, policyStatements, synthTemplates } from './templates.js';
+import { asArray, flat, type PlatformTemplates, policyStatements, synthTemplates } from './templates.js';
 
 const ASL_TEXT = fs.readFileSync(path.join(repoRoot, 'state-machines', 'training-pipeline.asl.json'), 'utf8');
 type Resource = { Type: string; Properties: Record<string, unknown>; DependsOn?: string[] };
@@ -36,18 +36,6 @@ function statementsOf(template: Template, policyPrefix: string) {
   const statements = policyStatements(template).filter((s) => s.policy.startsWith(policyPrefix));
   expect(statements.length, policyPrefix).toBeGreaterThan(0);
   return { all: statements, bySid: Object.fromEntries(statements.filter((s) => s.Sid).map((s) => [s.Sid, s])) };
-}
-
-/** A CloudFormation value as text (Fn::Join flattened, Ref/GetAtt/ImportValue as <name>) for pattern checks. */
-function flat(value: unknown): string {
-  if (typeof value === 'string') return value;
-  const o = value as Record<string, unknown>;
-  if (o['Fn::Join']) return ((o['Fn::Join'] as [string, unknown[]])[1] ?? []).map(flat).join('');
-  if (o.Ref) return `<${String(o.Ref)}>`;
-  if (o['Fn::GetAtt']) return `<${(o['Fn::GetAtt'] as string[]).join('.')}>`;
-  if (o['Fn::ImportValue']) return `<${flat(o['Fn::ImportValue'])}>`;
-  if (o['Fn::Sub']) return flat(o['Fn::Sub']);
-  return JSON.stringify(value);
 }
 
 describe('ML stack: the training pipeline state machine', () => {

@@ -37,3 +37,15 @@ export function policyStatements(template: Template): (Statement & { policy: str
 }
 
 export const asArray = <T>(x: T | T[]): T[] => (Array.isArray(x) ? x : [x]);
+
+/** A CloudFormation value as text: Fn::Join flattened, Fn::Sub's text, Ref/GetAtt/ImportValue as <name>. */
+export function flat(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const o = value as Record<string, unknown>;
+  if (o['Fn::Join']) return ((o['Fn::Join'] as [string, unknown[]])[1] ?? []).map(flat).join('');
+  if (o.Ref) return `<${String(o.Ref)}>`;
+  if (o['Fn::GetAtt']) return `<${(o['Fn::GetAtt'] as string[]).join('.')}>`;
+  if (o['Fn::ImportValue']) return `<${flat(o['Fn::ImportValue'])}>`;
+  if (o['Fn::Sub']) return flat(o['Fn::Sub']);
+  return JSON.stringify(value);
+}
