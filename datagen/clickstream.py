@@ -10,7 +10,15 @@ import pyarrow.compute as pc
 
 from datagen.formats import fixed, hex_ids, int_str, join, strings, ts_iso_ms
 from datagen.params import MALFORMED_KINDS
-from datagen.process import DAY, STREAM_CLICKSTREAM, Context, rng_for
+from datagen.process import (
+    DAY,
+    STREAM_CLICKSTREAM,
+    Context,
+    cumulative_rate,
+    inverse_cumulative_rate,
+    rng_for,
+    sample_second_of_day,
+)
 
 # Event types in the order they occur within a session (names from the event schema).
 TYPES = ("session_start", "page_view", "search", "product_view", "add_to_cart", "checkout", "purchase")
@@ -34,17 +42,73 @@ def _check_vocabulary(ctx: Context) -> None:
         )
 
 
-def _browse_counts(rng: np.random.Generator, p, n: int) -> np.ndarray:
-    """(n, 7) event counts per session in TYPES order for browse sessions."""
+def _browse_counts(rng: np.random.Generator, p, n: int, cart_share=None) -> np.ndarray:
+    """(n, 7) event counts per session in TYPES order for browse sessions; cart_share (per session,
+    default p.cart_abandon_share) is the chance of an abandoned cart, a third of which reach checkout."""
+    cart_share = p.cart_abandon_share if cart_share is None else cart_share
     c = np.zeros((n, len(TYPES)), np.int64)
     c[:, 0] = 1
     c[:, 1] = rng.integers(1, 4, n)
     c[:, 2] = rng.random(n) < 0.4
     c[:, 3] = rng.integers(0, 4, n)
-    cart = (c[:, 3] > 0) & (rng.random(n) < p.cart_abandon_share)
+    cart = (c[:, 3] > 0) & (rng.random(n) < cart_share)
     c[:, 4] = cart
     c[:, 5] = cart & (rng.random(n) < p.checkout_abandon_share / p.cart_abandon_share)
     return c
+
+
+def browse_sessions(ctx: Context, rng: np.random.Generator, cust: dict, tracked: np.ndarray) -> dict:
+    """Browse (non-purchase) sessions of the chunk's tracked customers: customer, start second, and
+    whether the session leads an order. Three parts (docs/data-generator.md, "How the shop departs from
+    BG/NBD"):
+
+    - background, while alive: a Poisson process on the operational clock at browse_sessions_per_purchase
+      x the purchase rate (honeymoon included), plus browse_sessions_base sessions, placed like purchases;
+    - fading after dropout (death = the last purchase of a customer who dies in the simulation window,
+      signup for never-buyers): Poisson(browse_sessions_per_purchase x lambda x fade + base) sessions,
+      each Exponential(mean browse_fade_days) after death;
+    - leading each repeat order (also the orders after the period end, so the period's last weeks carry
+      signal about the next purchase): Poisson(browse_lead_sessions), each Exponential(mean
+      browse_lead_days) before the order, with more abandoned carts (lead_cart_abandon_share).
+    Sessions outside [signup, period end) are dropped.
+    """
+    p, n = ctx.p, cust["n"]
+    end_s = ctx.n_days * DAY
+    signup_s, t0, lam = cust["signup_s"], cust["t0"], cust["lam"]
+    oc, o_s = cust["order_cust"], cust["order_s"]
+    last_s = signup_s.copy()
+    np.maximum.at(last_s, oc, o_s)
+    dead = cust["never"] | cust["died_in_window"]
+    dead_in_period = dead & (last_s < end_s)
+    # background while alive: up to death or the period end, on the operational clock
+    alive_end_s = np.where(dead_in_period, last_s, end_s)
+    ae_day = np.minimum(alive_end_s // DAY, ctx.n_days - 1)
+    ae_op = ctx.op_time[ae_day] + ctx.intensity[ae_day] * (alive_end_s - ae_day * DAY) / DAY
+    m_alive = cumulative_rate(lam, ae_op - t0, p)
+    base_alive = np.where(dead_in_period, 0.0, p.browse_sessions_base)
+    n_bg = rng.poisson(p.browse_sessions_per_purchase * m_alive + base_alive) * tracked
+    bg_cust = np.repeat(np.arange(n), n_bg)
+    x = inverse_cumulative_rate(lam[bg_cust], rng.random(len(bg_cust)) * m_alive[bg_cust], p)
+    u_op = t0[bg_cust] + x
+    bg_day = np.clip(np.searchsorted(ctx.op_time, u_op, side="right") - 1, 0, ctx.n_days - 1)
+    bg_s = np.maximum(bg_day * DAY + sample_second_of_day(rng, ctx, len(bg_cust)), signup_s[bg_cust])
+    bg_s = np.minimum(bg_s, alive_end_s[bg_cust])
+    # fading after death
+    fade_mean = p.browse_sessions_per_purchase * lam * p.browse_fade_days + p.browse_sessions_base
+    n_fade = rng.poisson(np.where(dead_in_period, fade_mean, 0.0)) * tracked
+    fd_cust = np.repeat(np.arange(n), n_fade)
+    fd_s = last_s[fd_cust] + (rng.exponential(p.browse_fade_days, len(fd_cust)) * DAY).astype(np.int64)
+    # leading repeat orders
+    rep = np.flatnonzero(~cust["order_first"] & tracked[oc])
+    n_lead = rng.poisson(p.browse_lead_sessions, len(rep))
+    ld_order = np.repeat(rep, n_lead)
+    ld_cust = oc[ld_order]
+    ld_s = o_s[ld_order] - (rng.exponential(p.browse_lead_days, len(ld_order)) * DAY).astype(np.int64)
+    b_cust = np.concatenate([bg_cust, fd_cust, ld_cust])
+    b_start = np.concatenate([bg_s, fd_s, ld_s])
+    lead = np.concatenate([np.zeros(len(bg_cust) + len(fd_cust), bool), np.ones(len(ld_cust), bool)])
+    keep = (b_start >= signup_s[b_cust]) & (b_start < end_s)
+    return {"cust": b_cust[keep], "start_s": b_start[keep], "lead": lead[keep]}
 
 
 def build_events(ctx: Context, chunk: int, cust: dict, tx: dict) -> dict:
@@ -57,7 +121,6 @@ def build_events(ctx: Context, chunk: int, cust: dict, tx: dict) -> dict:
     tracked = rng.random(n_all) < ctx.clickstream_share
     device_pref = rng.choice(len(DEVICES), p=np.asarray(p.device_weights) / sum(p.device_weights), size=n_all)
     anon_id = hex_ids(rng, n_all, 8)
-    end_s = ctx.n_days * DAY
 
     # A. purchase sessions: one per order of a tracked customer or guest
     po = np.flatnonzero(tracked[orders["cust"]])
@@ -74,18 +137,13 @@ def build_events(ctx: Context, chunk: int, cust: dict, tx: dict) -> dict:
     ca[:, 4] = n_items[po]
     ca[:, 5] = 1
     ca[:, 6] = 1
-    # B. browse sessions of tracked customers, while they are active
+    # B. browse sessions of tracked customers: while alive, fading after dropout, leading orders
     oc = orders["cust"]
-    own = oc < n
-    n_ord = np.bincount(oc[own], minlength=n)
-    last_s = np.full(n, -1, np.int64)
-    np.maximum.at(last_s, oc[own], orders["s"][own])
-    active_end = np.minimum(np.where(last_s >= 0, last_s, cust["signup_s"]) + 60 * DAY, end_s)
-    nb = rng.poisson(p.browse_sessions_per_order * n_ord + p.browse_sessions_base) * tracked[:n]
-    b_cust = np.repeat(np.arange(n), nb)
-    lo = cust["signup_s"][b_cust]
-    b_start = lo + (rng.random(len(b_cust)) * np.maximum(active_end[b_cust] - lo, 1)).astype(np.int64)
-    cb = _browse_counts(rng, p, len(b_cust))
+    browse = browse_sessions(ctx, rng, cust, tracked[:n])
+    b_cust, b_start = browse["cust"], browse["start_s"]
+    cb = _browse_counts(
+        rng, p, len(b_cust), np.where(browse["lead"], p.lead_cart_abandon_share, p.cart_abandon_share)
+    )
     # C. anonymous visitors
     n_anon = rng.poisson(p.anonymous_session_share * (len(po) + len(b_cust)))
     a_day = np.minimum(np.searchsorted(ctx.signup_cdf, rng.random(n_anon), side="right"), ctx.n_days - 1)

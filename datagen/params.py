@@ -25,6 +25,17 @@ class Process:
     lambda_rate: float = 0.75 * 365 / 4.5  # alpha: mean rate 4.5 purchases a year while alive
     dropout_a: float = 2.0  # p ~ Beta(a, b): probability to drop out after each repeat purchase
     dropout_b: float = 6.0
+    # --- how the shop departs from BG/NBD (docs/data-generator.md); the neutral value recovers it ---
+    # Acquisition honeymoon: the purchase rate is lambda x (1 + h exp(-u / tau)), u the (seasonally
+    # adjusted) days since signup: new customers buy more often, then settle (non-stationary; Netzer,
+    # Lattin & Srinivasan 2008). Neutral: honeymoon_factor = 0.
+    honeymoon_factor: float = 1.5  # h: the rate right after signup is (1 + h) x the settled rate
+    honeymoon_days: float = 45.0  # tau: e-folding time of the honeymoon, in seasonally adjusted days
+    # Holiday cohorts: customers who sign up in the Nov-Dec peak (from holiday_cohort_start_doy to the
+    # end of the year) buy less often and drop out sooner (Lewis 2006). Neutral: 1.0 and 1.0.
+    holiday_cohort_start_doy: int = 305  # day of year (1 = 1 January): 1 November (31 October in leap years)
+    holiday_cohort_frequency: float = 0.7  # purchase rate x 0.7
+    holiday_cohort_dropout_odds: float = 1.8  # dropout odds x 1.8
     # --- spend (basket size and quantities, customer-level gamma heterogeneity) -----------------
     basket_shape: float = 2.0  # extra lines per order ~ Poisson(beta_i), beta_i ~ Gamma(shape, mean/shape)
     basket_mean: float = 2.0
@@ -62,8 +73,14 @@ class Process:
     loyalty_thresholds: tuple[int, ...] = (3, 8)  # purchases before the extract date: level 1, 2, ...
     crm_extract_months: int = 6  # dated CRM extracts every N months, and one at the end
     # --- clickstream ----------------------------------------------------------------------------
-    browse_sessions_per_order: float = 1.2  # extra non-purchase sessions per order (Poisson)
+    # Browse (non-purchase) sessions of tracked customers: a background process while the customer is
+    # alive, fading after dropout, plus sessions that lead each order (Moe & Fader 2004).
+    browse_sessions_per_purchase: float = 0.75  # background sessions per expected purchase while alive
     browse_sessions_base: float = 0.5  # ... plus this many per tracked customer
+    browse_fade_days: float = 30.0  # after dropout, browsing fades: rate x exp(-days / fade)
+    browse_lead_sessions: float = 0.8  # sessions in the days before each repeat order (Poisson mean);
+    browse_lead_days: float = 3.0  # ... each Exponential(mean 3 days) before the order. Neutral: 0
+    lead_cart_abandon_share: float = 0.35  # sessions leading an order end with an abandoned cart
     anonymous_session_share: float = 0.25  # sessions of anonymous visitors, relative to customer sessions
     device_weights: tuple[float, ...] = (0.35, 0.55, 0.10)  # desktop, mobile, tablet
     device_loyalty: float = 0.8  # sessions on the customer's usual device
@@ -86,6 +103,21 @@ class Process:
         m = self.crm_extract_months
         if isinstance(m, bool) or not isinstance(m, int) or m < 1:
             raise ValueError(f"Process.crm_extract_months must be a positive integer (got {m!r})")
+        d = self.holiday_cohort_start_doy
+        if isinstance(d, bool) or not isinstance(d, int) or not 1 <= d <= 366:
+            raise ValueError(f"Process.holiday_cohort_start_doy must be an integer from 1 to 366 (got {d!r})")
+        for name in ("honeymoon_factor", "browse_lead_sessions", "browse_sessions_per_purchase",
+                     "browse_sessions_base"):  # fmt: skip
+            if not getattr(self, name) >= 0:
+                raise ValueError(f"Process.{name} must be >= 0 (got {getattr(self, name)!r})")
+        for name in ("honeymoon_days", "holiday_cohort_frequency", "holiday_cohort_dropout_odds",
+                     "browse_fade_days", "browse_lead_days", "cart_abandon_share"):  # fmt: skip
+            if not getattr(self, name) > 0:
+                raise ValueError(f"Process.{name} must be > 0 (got {getattr(self, name)!r})")
+        if not 0 <= self.lead_cart_abandon_share <= 1:
+            raise ValueError(
+                f"Process.lead_cart_abandon_share must be from 0 to 1 (got {self.lead_cart_abandon_share!r})"
+            )
 
     def as_dict(self) -> dict:
         return asdict(self)

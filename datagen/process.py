@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.special import lambertw
 
 from datagen.params import CHUNK_CUSTOMERS, MessRates, Process, name_effects
 from datagen.params import position_weights as _position_weights
@@ -79,6 +80,30 @@ def _yearly(doy: np.ndarray, p: Process) -> np.ndarray:
         + p.peak_height * np.exp(-0.5 * (dist / p.peak_width_days) ** 2)
         - p.summer_dip * np.exp(-0.5 * (summer / 30) ** 2)
     )
+
+
+def cumulative_rate(lam: np.ndarray, x: np.ndarray, p: Process) -> np.ndarray:
+    """Expected purchase arrivals in the first x operational days after signup (alive throughout):
+    the integral of lam (1 + h exp(-u / tau)) du from 0 to x = lam (x + h tau (1 - exp(-x / tau)))."""
+    x = np.maximum(x, 0.0)
+    return lam * (x + p.honeymoon_factor * p.honeymoon_days * -np.expm1(-x / p.honeymoon_days))
+
+
+def inverse_cumulative_rate(lam: np.ndarray, m: np.ndarray, p: Process) -> np.ndarray:
+    """The x with cumulative_rate(lam, x) = m: with z = x / tau, z + h (1 - e^-z) = y := m / (lam tau),
+    whose solution is z = a + W0(h e^-a), a = y - h (W0 the principal Lambert W branch)."""
+    tau, h = p.honeymoon_days, p.honeymoon_factor
+    a = m / (lam * tau) - h
+    if h == 0:
+        return a * tau
+    return (a + lambertw(h * np.exp(-a)).real) * tau
+
+
+def holiday_cohort(ctx: Context, day: np.ndarray) -> np.ndarray:
+    """Whether a signup day (index into the period) falls in the Nov-Dec acquisition peak."""
+    d = np.datetime64(ctx.start, "D") + np.asarray(day)
+    doy = (d - d.astype("datetime64[Y]")).astype(np.int64) + 1
+    return doy >= ctx.p.holiday_cohort_start_doy
 
 
 @dataclass
@@ -234,23 +259,29 @@ def simulate_customers(ctx: Context, chunk: int) -> dict:
     never = rng.random(n) < p.never_buyer_share
     gift = ~never & (rng.random(n) < p.gift_card_share)
     ef, ed, es = (ctx.eff[k] for k in ("frequency", "dropout_odds", "spend"))
+    holiday = holiday_cohort(ctx, day)
     lam = rng.gamma(p.lambda_shape, 1 / p.lambda_rate, n) * ef[0][country] * ef[1][channel]
     lam = np.where(gift, lam * p.gift_card_lambda_factor, lam)
+    lam = np.where(holiday, lam * p.holiday_cohort_frequency, lam)
     pd = np.where(
         gift, rng.beta(p.gift_card_dropout_a, p.gift_card_dropout_b, n), rng.beta(p.dropout_a, p.dropout_b, n)
     )
-    odds = ed[0][country] * ed[1][channel]
+    odds = ed[0][country] * ed[1][channel] * np.where(holiday, p.holiday_cohort_dropout_odds, 1.0)
     pd = np.clip(pd * odds / (1 - pd + pd * odds), 1e-6, 1.0)
     basket = rng.gamma(p.basket_shape, p.basket_mean / p.basket_shape, n) * np.sqrt(es[0][country])
     qty = rng.gamma(p.quantity_shape, p.quantity_mean / p.quantity_shape, n) * es[0][country] * es[1][channel]
     local = rng.random(n) < p.local_currency_share
     currency = np.where(local, ctx.country_currency[country], ctx.base_currency)
 
-    # BG/NBD in operational (seasonally adjusted) time: N arrivals in the window, death after K.
+    # BG/NBD in operational (seasonally adjusted) time with the honeymoon: arrivals form an inhomogeneous
+    # Poisson process with cumulative intensity M(x) = cumulative_rate(lam, x), x the operational days
+    # since signup. N arrivals in the window, death after K; the arrivals are the first min(N, K) of N
+    # uniform order statistics on the M scale, mapped back to time through the inverse of M.
     day_frac = (signup_s - day * DAY) / DAY
     t0 = ctx.op_time[day] + ctx.intensity[day] * day_frac
     window = ctx.op_time[-1] - t0
-    n_arr = np.where(never, 0, rng.poisson(lam * window))
+    m_window = cumulative_rate(lam, window, p)
+    n_arr = np.where(never, 0, rng.poisson(m_window))
     k_death = rng.geometric(pd)
     m = np.minimum(n_arr, k_death)
     died_in_window = k_death <= n_arr
@@ -263,7 +294,9 @@ def simulate_customers(ctx: Context, chunk: int) -> dict:
     spacing = cs - np.repeat(prev, m)
     last = np.where(m > 0, np.concatenate([[0.0], cs])[ends] - prev, 0.0)
     denom = last + rng.standard_gamma(n_arr - m + 1)
-    u_op = t0[owner] + window[owner] * spacing / denom[owner]
+    u_op = t0[owner] + np.minimum(
+        inverse_cumulative_rate(lam[owner], m_window[owner] * spacing / denom[owner], p), window[owner]
+    )
     rep_day = np.clip(np.searchsorted(ctx.op_time, u_op, side="right") - 1, 0, len(ctx.intensity) - 1)
     rep_s = np.maximum(rep_day * DAY + sample_second_of_day(rng, ctx, total), signup_s[owner])
     buyers = np.flatnonzero(~never)
@@ -272,6 +305,7 @@ def simulate_customers(ctx: Context, chunk: int) -> dict:
         "n": n,
         "signup_day": day,
         "signup_s": signup_s,
+        "holiday_cohort": holiday,
         "country": country,
         "channel": channel,
         "never": never,
@@ -396,11 +430,16 @@ def ground_truth(ctx: Context, chunk: int, cust: dict) -> dict:
     x = np.bincount(oc[rep], minlength=n)
     t_last = cust["t0"].copy()
     np.maximum.at(t_last, oc[rep], o_op[rep])
-    lam, pd = cust["lam"], cust["p"]
-    alive_w = (1 - pd) * np.exp(-lam * (end_op - t_last))
+    lam, pd, t0 = cust["lam"], cust["p"], cust["t0"]
+    # M(x) = cumulative_rate(lam, x): expected arrivals in the first x operational days after signup.
+    # Alive after the last repeat purchase with probability 1 - p and no arrival since: M(T) - M(t_x).
+    m_end = cumulative_rate(lam, end_op - t0, p)
+    alive_w = (1 - pd) * np.exp(-(m_end - cumulative_rate(lam, t_last - t0, p)))
     p_alive = np.where(x > 0, alive_w / (alive_w + pd), 1.0)
     p_alive = np.where(cust["never"], 0.0, p_alive)
-    exp_purchases = p_alive * -np.expm1(-lam * pd * h_op) / pd
+    # E[min(N, K)], N ~ Poisson(mu) arrivals in the horizon and K ~ Geometric(p): (1 - e^(-p mu)) / p
+    mu = cumulative_rate(lam, end_op + h_op - t0, p) - m_end
+    exp_purchases = p_alive * -np.expm1(-pd * mu) / pd
     basket, qty = cust["basket"], cust["qty"]
     if ctx.scenario == "drift-spend":
         basket, qty = basket * p.drift_spend_basket, qty * p.drift_spend_quantity

@@ -45,6 +45,14 @@ export function driftKind(feature: string): DriftKind | undefined {
  */
 export const DRIFT_EDGE_QUANTILES: readonly number[] = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
 
+/**
+ * The monitored population (decision 0035): customers whose last purchase is at most this many days before the
+ * cutoff (`recency_days` <= it; never-buyers, with no recency, are out), in the baseline and in every scoring run
+ * alike. Lapsed customers pile up in any shop that keeps every customer it ever had, so their share, tenure and
+ * recency grow with the shop's age: in the whole population PSI measures the calendar, not the customers.
+ */
+export const DRIFT_ACTIVE_WINDOW_DAYS = 365;
+
 /** The open ends of the first and last numeric bins in the baseline file (finite: CSV- and Athena-safe). */
 export const OPEN_LOWER = -1e308;
 export const OPEN_UPPER = 1e308;
@@ -71,11 +79,12 @@ export const DRIFT_BASELINE_COLUMNS = [
 export function driftFeaturesDocument(): Record<string, unknown> {
   return {
     description:
-      'Generated from lib/contracts/drift-features.ts by scripts/export-drift-features.ts; do not edit. Decision 0030.',
+      'Generated from lib/contracts/drift-features.ts by scripts/export-drift-features.ts; do not edit. Decisions 0030, 0035.',
     numeric_inputs: [...DRIFT_NUMERIC_INPUTS],
     prediction_feature: DRIFT_PREDICTION_FEATURE,
     categorical_features: [...DRIFT_CATEGORICAL_FEATURES],
     edge_quantiles: [...DRIFT_EDGE_QUANTILES],
+    active_window_days: DRIFT_ACTIVE_WINDOW_DAYS,
     open_lower: OPEN_LOWER,
     open_upper: OPEN_UPPER,
     other_category: OTHER_CATEGORY,

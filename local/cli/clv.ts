@@ -12,6 +12,7 @@ import { driftCommand } from './drift-command.js';
 import { experimentCommand } from './experiment-command.js';
 import { modelsCommand } from './models-command.js';
 import { generateCommand } from './python-command.js';
+import { queryCommand } from './query-command.js';
 import { runCommand } from './run-command.js';
 
 export const COMMANDS: CommandTable = {
@@ -22,6 +23,7 @@ export const COMMANDS: CommandTable = {
   drift: driftCommand,
   campaign: campaignCommand,
   experiment: experimentCommand,
+  query: queryCommand,
 };
 
 dispatch(COMMANDS, process.argv.slice(2)).then(

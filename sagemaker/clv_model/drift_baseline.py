@@ -1,17 +1,19 @@
-"""Drift baseline of a model, fixed at training (decision 0030).
+"""Drift baseline of a model, fixed when it is evaluated (decisions 0030, 0035).
 
-The evaluation processing job calls ``write_baseline`` with the model and the training channel: from the
-rows of the latest training cutoff it bins every monitored feature (drift_features.json, exported from
+The evaluation processing job calls ``write_baseline`` with the model and the test channel: from the rows of the
+test snapshot (the latest cutoff the model was judged on, the population closest to the one it will score) in the
+monitored population (customers with a purchase in the ``active_window_days`` before the cutoff, as
+sql/monitoring/drift_bins.sql selects them), it bins every monitored feature (drift_features.json, exported from
 lib/contracts/drift-features.ts) and the model's ``predicted_revenue_12m`` on those rows, and writes one CSV,
 ``<model_version>.csv``, that the job uploads to ``s3://<gold>/drift_baselines/`` (lake table
 ``drift_baselines``; sql/monitoring/drift_bins.sql reads it).
 
 Numeric features: the edges are the distinct values, above the minimum, of the quantiles at 0, 0.1, ..., 0.9
 (``numpy.quantile``, linear interpolation): bin i is [edge(i-1), edge(i)), the first open below (-1e308),
-the last open above (1e308); a feature constant at training is one bin; NULLs (NaN) have their own bin
+the last open above (1e308); a feature constant at the baseline is one bin; NULLs (NaN) have their own bin
 (lower and upper empty). ``clv drift`` computes the same edges with DuckDB's ``quantile_cont``. Categorical
-features: one bin per category seen at training (sorted; values trimmed, blank = NULL), then ``__other__``
-(count 0: categories unseen at training land there) and the NULL bin (category empty). Rows are those the
+features: one bin per category seen at the baseline (sorted; values trimmed, blank = NULL), then ``__other__``
+(count 0: categories unseen at the baseline land there) and the NULL bin (category empty). Rows are those the
 model's input checks accept (frames.check_rows), the rows it would score.
 
 Columns: model_version, feature, kind (numeric|categorical), bin, lower, upper, category, baseline_count.
@@ -37,11 +39,12 @@ EDGE_QUANTILES: tuple[float, ...] = tuple(CONTRACT["edge_quantiles"])
 OPEN_LOWER: float = float(CONTRACT["open_lower"])
 OPEN_UPPER: float = float(CONTRACT["open_upper"])
 OTHER_CATEGORY: str = CONTRACT["other_category"]
+ACTIVE_WINDOW_DAYS: int = int(CONTRACT["active_window_days"])
 COLUMNS: list[str] = list(CONTRACT["baseline_columns"])
 
 
 class DriftBaselineError(Exception):
-    """The training rows cannot give a baseline (no rows, a monitored feature missing)."""
+    """The rows cannot give a baseline (no rows, none in the monitored population, a monitored feature missing)."""
 
 
 def numeric_edges(values: Any) -> list[float]:
@@ -82,7 +85,7 @@ def categorical_counts(values: Any) -> tuple[list[str], list[int], int]:
 def baseline_rows(features: pd.DataFrame, predictions: Any, model_version: str) -> pd.DataFrame:
     """The baseline bins of the monitored features of `features` and of `predictions` (same rows)."""
     if len(features) == 0:
-        raise DriftBaselineError("no training rows to fix a drift baseline on")
+        raise DriftBaselineError("no rows to fix a drift baseline on")
     missing = [c for c in (*NUMERIC_INPUTS, *CATEGORICAL_FEATURES) if c not in features.columns]
     if missing:
         raise DriftBaselineError(f"monitored feature(s) missing from the training rows: {', '.join(missing)}")
@@ -130,27 +133,43 @@ def latest_cutoff_rows(raw: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
     return raw[raw["cutoff_date"] == latest], latest
 
 
-def compute_baseline(model: CLVModel, train_raw: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """The model's baseline on the training rows of the latest cutoff (those its input checks accept)."""
-    latest, cutoff = latest_cutoff_rows(train_raw)
+def monitored(rows: pd.DataFrame) -> pd.DataFrame:
+    """The monitored population: a purchase in the active window before the cutoff (recency_days <= it)."""
+    recency = pd.to_numeric(rows["recency_days"], errors="coerce")
+    return rows[recency.notna() & (recency <= ACTIVE_WINDOW_DAYS)]
+
+
+def compute_baseline(model: CLVModel, raw: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The model's baseline on the rows of the latest cutoff of a channel (those its input checks accept) in the
+    monitored population."""
+    latest, cutoff = latest_cutoff_rows(raw)
     ok, bad = frames.check_rows(latest, model.spec, require_labels=False)
-    if len(ok) == 0:
-        raise DriftBaselineError(f"no valid training rows at cutoff {cutoff} ({len(bad)} rejected)")
-    predictions = model.predict(ok)["predicted_revenue_12m"].to_numpy(float)
-    frame = baseline_rows(ok, predictions, model.model_version)
-    return frame, {"training_cutoff": cutoff, "rows": len(ok), "rows_rejected": len(bad)}
+    active = monitored(ok)
+    if len(active) == 0:
+        raise DriftBaselineError(
+            f"no valid rows of the monitored population (a purchase in the {ACTIVE_WINDOW_DAYS} days before the "
+            f"cutoff) at cutoff {cutoff} ({len(ok)} valid, {len(bad)} rejected)"
+        )
+    predictions = model.predict(active)["predicted_revenue_12m"].to_numpy(float)
+    frame = baseline_rows(active, predictions, model.model_version)
+    return frame, {
+        "cutoff": cutoff,
+        "rows": len(active),
+        "rows_inactive": len(ok) - len(active),
+        "rows_rejected": len(bad),
+    }
 
 
-def write_baseline(model: CLVModel, train_channel: str | Path, out_dir: str | Path) -> Path:
-    """Computes the baseline from the training channel and writes <out_dir>/<model_version>.csv."""
-    frame, info = compute_baseline(model, frames.read_channel(train_channel))
+def write_baseline(model: CLVModel, channel: str | Path, out_dir: str | Path) -> Path:
+    """Computes the baseline from a channel (the evaluation's test channel) and writes <out_dir>/<model_version>.csv."""
+    frame, info = compute_baseline(model, frames.read_channel(channel))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{model.model_version}.csv"
     frame.to_csv(path, index=False)
     print(
-        f"drift baseline: {path.name}: {len(frame)} bins from {info['rows']} rows of cutoff "
-        f"{info['training_cutoff']} ({info['rows_rejected']} rejected)",
+        f"drift baseline: {path.name}: {len(frame)} bins from {info['rows']} rows of cutoff {info['cutoff']} "
+        f"({info['rows_inactive']} outside the monitored population, {info['rows_rejected']} rejected)",
         flush=True,
     )
     return path

@@ -8,9 +8,9 @@ evaluated on the SAME test snapshot into the report's `champion` section (withou
 no champion; a champion that cannot be loaded or evaluated is recorded as an error: the gate fails it).
 --champion-model-package-arn records which package it was. --min-slice-customers: the fairness slice minimum
 (the gate's fairness_min_slice_customers). Prints `test:rmse=...;` lines for metric definitions.
---train and --drift-baseline-dir (together): the training channel; the model's drift baseline, fixed on the
-rows of its latest training cutoff, is written to <drift-baseline-dir>/<model_version>.csv
-(drift_baseline.py, decision 0030), which the job uploads to the gold drift_baselines/ table.
+--drift-baseline-dir: the model's drift baseline, fixed on the test snapshot's rows of the monitored population,
+is written to <drift-baseline-dir>/<model_version>.csv (drift_baseline.py, decisions 0030 and 0035), which the job
+uploads to the gold drift_baselines/ table.
 """
 
 from __future__ import annotations
@@ -62,17 +62,18 @@ def run(argv: list[str], env: dict[str, str]) -> dict:
     ap.add_argument("--min-slice-customers", type=int, default=30)
     ap.add_argument("--champion-dir", default=None)
     ap.add_argument("--champion-model-package-arn", default=None)
-    ap.add_argument("--train", default=None, help="training channel: fixes the drift baseline")
-    ap.add_argument("--drift-baseline-dir", default=None, help="where <model_version>.csv is written")
+    ap.add_argument(
+        "--drift-baseline-dir",
+        default=None,
+        help="where <model_version>.csv, the drift baseline fixed on the test snapshot, is written",
+    )
     args = ap.parse_args(argv)
-    if (args.train is None) != (args.drift_baseline_dir is None):
-        ap.error("--train and --drift-baseline-dir go together")
     out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         model = CLVModel.load(_model_path(Path(args.model_dir), Path(tmp)))
-    if args.train is not None:
-        write_baseline(model, args.train, args.drift_baseline_dir)
+    if args.drift_baseline_dir is not None:
+        write_baseline(model, args.test, args.drift_baseline_dir)
     raw = frames.read_channel(args.test)
     ok, bad = frames.check_rows(raw, model.spec, require_labels=True)
     if len(bad):

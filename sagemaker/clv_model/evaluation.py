@@ -44,9 +44,14 @@ def evaluate(
     }
     churn = M.classification_metrics(churn_true, churn_prob, model.churn_threshold)
 
+    # Each baseline carries its Lorenz points and decile table (computed exactly as the model's) so that a
+    # report can draw the model's gain curve and calibration against the baselines from evaluation.json alone.
     baselines = {}
     for name, b in model.baseline_predictions(test_rows).items():
-        baselines[name] = M.regression_metrics(y, b)
+        baselines[name] = M.regression_metrics(y, b) | {
+            "decile_table": M.decile_table(y, b),
+            "lorenz": M.lorenz_points(y, b),
+        }
 
     frame = test_rows.assign(_y=y, _p=p, _churn=churn_true, _prob=churn_prob)
     slices = {}

@@ -25,6 +25,7 @@ _BOUNDS: dict[str, tuple[float, float]] = {
     "horizon_days": (1, 3660),
     "label_horizon_days": (0, 3660),
     "churn_num_round": (1, 10000),
+    "churn_min_child_weight": (0.0, 1e4),
     "tier_medium_quantile": (0.01, 0.99),
     "tier_high_quantile": (0.01, 0.999),
     "seed": (0, 2**31 - 1),
@@ -50,6 +51,11 @@ class Hyperparameters:
     gamma: float = 0.0
     early_stopping_rounds: int = 40
     churn_num_round: int = 400
+    # The churn head's own min_child_weight (a minimum sum of hessians per leaf). Logistic hessians are at most
+    # 0.25 a row while Tweedie's grow with the predicted revenue, so the revenue head's value (tuned for revenue
+    # Gini) can forbid every split of the churn head on a small training set: min_child_weight 31 on 212 rows
+    # gave a constant churn probability (AUC 0.5) in the demo. XGBoost's default for classification.
+    churn_min_child_weight: float = 1.0
     # revenue horizon of the labels in days (the label column is label_revenue_12m whatever the horizon)
     horizon_days: int = 365
     # add BG/NBD + Gamma-Gamma outputs (fitted on the calibration snapshot) as model inputs

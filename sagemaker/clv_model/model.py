@@ -547,7 +547,11 @@ def train(
 
     d_tr = _dmatrix(X_tr, input_columns, hp, c_tr, offset=False)
     d_va = _dmatrix(X_va, input_columns, hp, c_va, offset=False)
-    churn_params = hp.xgb_params() | {"objective": "binary:logistic", "eval_metric": ["logloss"]}
+    churn_params = hp.xgb_params() | {
+        "objective": "binary:logistic",
+        "eval_metric": ["logloss"],
+        "min_child_weight": hp.churn_min_child_weight,
+    }
     churn_booster = _train(churn_params, d_tr, d_va, hp.churn_num_round, hp)
 
     pred_tr = revenue_booster.predict(

@@ -1,7 +1,8 @@
 """The drift baseline (drift_baseline.py): decile edges by hand, constant and mostly-zero features,
-categories with __other__ and NULL, and the file the evaluation job writes (evaluate_entry --train)."""
+categories with __other__ and NULL, and the file the evaluation job writes (evaluate_entry --drift-baseline-dir, from the test channel)."""
 
 import json
+from types import SimpleNamespace
 import math
 from pathlib import Path
 
@@ -72,7 +73,7 @@ def test_baseline_rows_layout():
     assert len(pred) == 11  # 10 deciles + NULL
     with pytest.raises(db.DriftBaselineError, match="country"):
         db.baseline_rows(_frame(10).drop(columns=["country"]), np.zeros(10), "clv-x")
-    with pytest.raises(db.DriftBaselineError, match="no training rows"):
+    with pytest.raises(db.DriftBaselineError, match="no rows"):
         db.baseline_rows(_frame(10).iloc[:0], np.zeros(0), "clv-x")
 
 
@@ -82,15 +83,20 @@ def test_contract_matches_the_typescript_export():
     assert doc["other_category"] == "__other__"
 
 
-def test_evaluation_job_writes_the_baseline_of_the_latest_training_cutoff(tmp_path, spec):
+def test_evaluation_job_writes_the_baseline_of_the_test_snapshot_monitored_population(tmp_path, spec):
     for ch in ("train", "validation", "test"):
         (tmp_path / ch).mkdir()
     synthetic_snapshot(spec, "2024-01-01", 150, 1).to_csv(tmp_path / "train" / "a.csv", index=False)
-    latest = synthetic_snapshot(spec, "2024-01-31", 120, 2)
-    latest.loc[0, "country"] = ""  # blank: the model's input checks reject the row (country is required)
-    latest.to_csv(tmp_path / "train" / "b.csv", index=False)
     synthetic_snapshot(spec, "2024-03-01", 150, 3).to_csv(tmp_path / "validation" / "a.csv", index=False)
-    synthetic_snapshot(spec, "2024-04-01", 150, 4).to_csv(tmp_path / "test" / "a.csv", index=False)
+    test = synthetic_snapshot(spec, "2024-04-01", 150, 4)
+    test.loc[0, "country"] = ""  # blank: the model's input checks reject the row (country is required)
+    # the monitored population's boundary: 365 days is in, 366 is out (decision 0035)
+    test.loc[1, "recency_days"] = db.ACTIVE_WINDOW_DAYS
+    test.loc[2, "recency_days"] = db.ACTIVE_WINDOW_DAYS + 1
+    test.to_csv(tmp_path / "test" / "a.csv", index=False)
+    recency = pd.to_numeric(test["recency_days"], errors="coerce")
+    expected = int(((recency <= db.ACTIVE_WINDOW_DAYS) & recency.notna()).iloc[1:].sum())
+    assert 0 < expected < 149
     train_entry.run(
         [],
         {
@@ -106,8 +112,7 @@ def test_evaluation_job_writes_the_baseline_of_the_latest_training_cutoff(tmp_pa
     report = evaluate_entry.run(
         [
             "--model-dir", str(tmp_path / "model"), "--test", str(tmp_path / "test"),
-            "--output-dir", str(tmp_path / "evaluation"),
-            "--train", str(tmp_path / "train"), "--drift-baseline-dir", str(out),
+            "--output-dir", str(tmp_path / "evaluation"), "--drift-baseline-dir", str(out),
         ],
         {},
     )  # fmt: skip
@@ -118,7 +123,8 @@ def test_evaluation_job_writes_the_baseline_of_the_latest_training_cutoff(tmp_pa
     assert list(frame.columns) == db.COLUMNS
     assert (frame["model_version"] == "clv-train-drift").all()
     totals = frame.assign(n=frame["baseline_count"].astype(int)).groupby("feature")["n"].sum()
-    assert totals.to_dict() == {f: 119 for f in totals.index}  # the latest cutoff only, less the rejected row
+    # the test snapshot's monitored population, less the rejected row
+    assert totals.to_dict() == {f: expected for f in totals.index}
     assert set(totals.index) == {*db.NUMERIC_INPUTS, db.PREDICTION_FEATURE, *db.CATEGORICAL_FEATURES}
     country = frame[frame["feature"] == "country"]
     assert country["category"].tolist()[-2:] == ["__other__", np.nan]
@@ -133,6 +139,13 @@ def test_evaluation_job_writes_the_baseline_of_the_latest_training_cutoff(tmp_pa
     ).all()
 
 
-def test_train_and_baseline_dir_go_together(tmp_path):
+def test_the_training_channel_is_no_longer_an_argument(tmp_path):
     with pytest.raises(SystemExit):
         evaluate_entry.run(["--train", str(tmp_path)], {})
+
+
+def test_no_row_in_the_monitored_population_is_an_error(spec):
+    rows = synthetic_snapshot(spec, "2024-04-01", 20, 5)
+    rows["recency_days"] = db.ACTIVE_WINDOW_DAYS + 1
+    with pytest.raises(db.DriftBaselineError, match="monitored population"):
+        db.compute_baseline(SimpleNamespace(spec=spec), rows)  # type: ignore[arg-type]

@@ -12,7 +12,9 @@
 --   baseline_count; sagemaker/clv_model/drift_baseline.py writes it), customer_features_offline (the feature
 --   store's offline store) and predictions (gold, partitions scoring_date/model_version).
 -- Current rows: the scoring set of the cutoff (latest non-deleted record per customer at event_time = the cutoff
---   instant, exactly as scoring_set.sql) for the input features; the predictions partition of (cutoff, model
+--   instant, exactly as scoring_set.sql) in the monitored population — a purchase in the 365 days before the cutoff
+--   (recency_days <= 365, lib/contracts/drift-features.ts DRIFT_ACTIVE_WINDOW_DAYS; the baseline is cut on the same
+--   population, decision 0035) — for the input features; their rows of the predictions partition of (cutoff, model
 --   version) for predicted_revenue_12m.
 -- Bins: numeric bin = [lower, upper) (lower -1e308 and upper 1e308 are the open ends), a NULL value in the bin
 --   whose lower and upper are NULL; categorical bin = the category (trimmed; empty = NULL) when the baseline has
@@ -58,12 +60,15 @@ scoring AS (
   FROM candidates
   WHERE rn = 1
     AND NOT is_deleted
+    AND recency_days IS NOT NULL
+    AND recency_days <= 365
 ),
 scored AS (
   SELECT p.predicted_revenue_12m
   FROM predictions AS p
   WHERE p.model_version = ?
     AND p.scoring_date IN (SELECT DISTINCT s.cutoff_date FROM scoring AS s)
+    AND p.customer_id IN (SELECT s.customer_id FROM scoring AS s)
 ),
 baseline_features AS (
   SELECT DISTINCT feature, kind

@@ -56,20 +56,25 @@ describe('training pipeline: the evaluation job fixes the drift baseline, the re
   };
 
   it.each(['EvaluateModel', 'EvaluateWithChampion'])(
-    '%s: train input, --train/--drift-baseline-dir, gold output',
+    '%s: the baseline from the test channel (--drift-baseline-dir, no train input), gold output',
     (name) => {
       const p = asl.States[name]?.Parameters as {
         AppSpecification: { 'ContainerArguments.$': string };
         ProcessingInputs: { InputName: string; S3Input: Record<string, string> }[];
         ProcessingOutputConfig: { Outputs: { OutputName: string; S3Output: Record<string, string> }[] };
       };
-      expect(p.ProcessingInputs.find((i) => i.InputName === 'train')?.S3Input).toMatchObject({
-        'S3Uri.$': '$.datasets.train.uri',
-        LocalPath: '/opt/ml/processing/train',
+      // decision 0035: the baseline is fixed on the test snapshot (the latest the model was judged on)
+      expect(p.ProcessingInputs.map((i) => i.InputName)).not.toContain('train');
+      expect(p.ProcessingInputs.find((i) => i.InputName === 'test')?.S3Input).toMatchObject({
+        LocalPath: '/opt/ml/processing/test',
       });
       expect(p.AppSpecification['ContainerArguments.$']).toContain(
-        "'--train', '/opt/ml/processing/train', '--drift-baseline-dir', '/opt/ml/processing/drift_baseline'",
+        "'--test', '/opt/ml/processing/test',",
       );
+      expect(p.AppSpecification['ContainerArguments.$']).toContain(
+        "'--drift-baseline-dir', '/opt/ml/processing/drift_baseline'",
+      );
+      expect(p.AppSpecification['ContainerArguments.$']).not.toContain("'--train'");
       const outputs = p.ProcessingOutputConfig.Outputs;
       expect(outputs[0]?.OutputName).toBe('evaluation'); // the ResultSelector reads Outputs[0]
       expect(outputs.find((o) => o.OutputName === 'drift_baseline')?.S3Output).toMatchObject({

@@ -311,9 +311,9 @@ describe('training pipeline, end to end on the local runtime', () => {
     };
     expect(hpo.HyperParameterTuningJobStatus).toBe('Completed');
     expect(hpo.TrainingJobStatusCounters.Completed).toBe(2);
-    expect(hpo.BestTrainingJob.FinalHyperParameterTuningJobObjectiveMetric.MetricName).toBe('validation:gini');
+    expect(hpo.BestTrainingJob.FinalHyperParameterTuningJobObjectiveMetric.MetricName).toBe('validation:rmse');
     expect(hpo.BestTrainingJob.FinalHyperParameterTuningJobObjectiveMetric.Value).toBe(
-      Math.max(...hpo.LocalTrials.map((t) => t.FinalHyperParameterTuningJobObjectiveMetric.Value)),
+      Math.min(...hpo.LocalTrials.map((t) => t.FinalHyperParameterTuningJobObjectiveMetric.Value)),
     );
     const ranges = JSON.parse(
       fs.readFileSync(path.join(repoRoot, 'sagemaker', 'clv_model', 'tuning_ranges.json'), 'utf8'),

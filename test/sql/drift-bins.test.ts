@@ -2,7 +2,8 @@
  * sql/monitoring/drift_bins.sql on the local Athena engine over fixtures in the lake layout: a drift baseline CSV
  * per model (as drift_baseline.py writes it), the offline store at the scoring cutoff (reruns, a delete marker,
  * another cutoff) and predictions partitions of two model versions and two dates. The expected counts include
- * bin edges, the __other__ bin (a category unseen at training), the NULL bins and a feature constant at training.
+ * bin edges, the __other__ bin (a category unseen at training), the NULL bins, a feature constant at training and the
+ * monitored population's boundary (recency 365 in, 366 out, never-buyers out).
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -79,7 +80,11 @@ const FEATURES: FixtureRow[] = [
   record('b', D, T1, { recency_days: 10, tenure_days: 100, country: 'DE' }), // on the edge 10: bin [10, 20)
   record('c', D, T1, { recency_days: 3, tenure_days: 100, country: 'GB' }),
   record('c', D, T2, { recency_days: 25, tenure_days: 100, country: 'FR' }), // the later rerun wins; FR unseen
-  record('d', D, T1, { recency_days: null, tenure_days: null, country: null }), // NULL bins
+  record('d', D, T1, { recency_days: 2, tenure_days: null, country: null }), // NULL bins
+  // the monitored population (decision 0035): a purchase at most 365 days before the cutoff
+  record('h', D, T1, { recency_days: 366, tenure_days: 100, country: 'GB' }), // lapsed a day too long: out
+  record('i', D, T1, { recency_days: 365, tenure_days: 100, country: 'GB' }), // on the boundary: in
+  record('j', D, T1, { recency_days: null, tenure_days: 100, country: 'GB' }), // never bought: out
   record('e', D, T1, { recency_days: 15, tenure_days: 100, country: ' ' }), // blank country: NULL
   record('f', D, T1, { recency_days: 1, tenure_days: 100, country: 'GB' }),
   record('f', D, T2, { recency_days: 1, tenure_days: 100, country: 'GB' }, true), // erased since: not scored
@@ -104,6 +109,9 @@ const PREDICTIONS: FixtureRow[] = [
   prediction('b', 150, D, M1),
   prediction('c', 100, D, M1), // on the edge 100: bin [100, inf)
   prediction('d', 99.9, D, M1),
+  prediction('h', 500, D, M1), // outside the monitored population: not read
+  prediction('i', 120, D, M1),
+  prediction('j', 5, D, M1), // outside the monitored population: not read
   prediction('e', 0, D, M2), // another model version: not read
   prediction('a', 1e6, OTHER_DATE, M1), // another date: not read
 ];
@@ -164,22 +172,23 @@ describe('sql/monitoring/drift_bins.sql', () => {
       current,
     ]);
     expect(rows).toEqual([
-      // a GB, b DE, c FR (unseen: __other__), d NULL and e blank (NULL bin); f erased, g another cutoff
+      // a GB, i GB, b DE, c FR (unseen: __other__), d NULL and e blank (NULL bin); f erased, g another cutoff,
+      // h (recency 366) and j (never bought) outside the monitored population
       ['country', '0', 'DE', '30', '1'],
-      ['country', '1', 'GB', '60', '1'],
+      ['country', '1', 'GB', '60', '2'],
       ['country', '2', '__other__', '0', '1'],
       ['country', '3', null, '10', '2'],
-      // a 50, d 99.9 | b 150, c 100 (edge: upper bin); the M2 and other-date predictions are not read
+      // a 50, d 99.9 | b 150, c 100 (edge: upper bin), i 120; the M2, other-date, h and j predictions are not read
       ['predicted_revenue_12m', '0', null, '50', '2'],
-      ['predicted_revenue_12m', '1', null, '50', '2'],
+      ['predicted_revenue_12m', '1', null, '50', '3'],
       ['predicted_revenue_12m', '2', null, '0', '0'],
-      // a 5 | b 10 (edge), e 15 | c 25 (the rerun) | d NULL
-      ['recency_days', '0', null, '40', '1'],
+      // a 5, d 2 | b 10 (edge), e 15 | c 25 (the rerun), i 365; no NULL recency in the monitored population
+      ['recency_days', '0', null, '40', '2'],
       ['recency_days', '1', null, '30', '2'],
-      ['recency_days', '2', null, '30', '1'],
-      ['recency_days', '3', null, '0', '1'],
+      ['recency_days', '2', null, '30', '2'],
+      ['recency_days', '3', null, '0', '0'],
       // constant at training: one bin; d NULL
-      ['tenure_days', '0', null, '100', '4'],
+      ['tenure_days', '0', null, '100', '5'],
       ['tenure_days', '1', null, '0', '1'],
     ]);
     // the open ends and the NULL bin's range
@@ -197,8 +206,8 @@ describe('sql/monitoring/drift_bins.sql', () => {
     const bins = binRowsFromResultSet(resultSet(result.columns, result.rows, true) as never);
     const drift = featureDrift(bins, { psi_low: 0.1, psi_medium: 0.25 });
     expect(Object.keys(drift).sort()).toEqual(['country', 'predicted_revenue_12m', 'recency_days', 'tenure_days']);
-    expect(drift.country?.current_total).toBe(5);
-    expect(drift.predicted_revenue_12m?.current_total).toBe(4);
+    expect(drift.country?.current_total).toBe(6);
+    expect(drift.predicted_revenue_12m?.current_total).toBe(5);
     expect(drift.tenure_days?.ks).toBe(0);
     expect(
       driftOfFeature(
@@ -211,10 +220,10 @@ describe('sql/monitoring/drift_bins.sql', () => {
 
   it('reads only the given model version; a model without a baseline gives no rows', async () => {
     const m2 = await driftBins([q(M2), q(D), q(M2)]);
-    // M2's baseline: recency_days only; the scoring set at D is the same (5 customers)
+    // M2's baseline: recency_days only; the monitored population at D is the same (6 customers)
     expect(m2.rows.map((r) => [r[0], r[2], r[6], r[7]])).toEqual([
-      ['recency_days', '0', '7', '4'],
-      ['recency_days', '1', '0', '1'],
+      ['recency_days', '0', '7', '6'],
+      ['recency_days', '1', '0', '0'],
     ]);
     expect((await driftBins([q('clv-none'), q(D), q('clv-none')])).rows).toEqual([]);
   });
