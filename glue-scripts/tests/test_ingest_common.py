@@ -198,3 +198,22 @@ def test_job_arguments_in_glue_go_through_get_resolved_options(monkeypatch):
         "JOB_RUN_ID": "jr_42",
     }
     assert run_id_from(args) == "jr_42"
+
+
+def test_local_spark_conf_is_tuned_for_many_small_files_and_takes_the_memory_from_the_environment():
+    from clv_glue.common.runtime import SPARK_DRIVER_MEMORY_ENV, local_spark_conf
+
+    conf = local_spark_conf({})
+    assert conf["spark.driver.memory"] == "2g"
+    assert int(conf["spark.sql.files.openCostInBytes"]) < 4 * 1024 * 1024  # below Spark's 4 MiB default
+    assert conf["spark.sql.sources.parallelPartitionDiscovery.threshold"] == "100000"
+    assert local_spark_conf({SPARK_DRIVER_MEMORY_ENV: "6g"})["spark.driver.memory"] == "6g"
+
+
+def test_local_jvm_options_default_to_the_light_jit_and_gc_and_can_be_overridden():
+    from clv_glue.common.runtime import LOCAL_JAVA_OPTIONS, SPARK_JAVA_OPTIONS_ENV, local_spark_conf
+
+    assert local_spark_conf({})["spark.driver.extraJavaOptions"] == LOCAL_JAVA_OPTIONS
+    assert "-XX:TieredStopAtLevel=1" in LOCAL_JAVA_OPTIONS
+    override = local_spark_conf({SPARK_JAVA_OPTIONS_ENV: "-XX:+UseG1GC"})
+    assert override["spark.driver.extraJavaOptions"] == "-XX:+UseG1GC"

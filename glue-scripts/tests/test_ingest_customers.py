@@ -154,3 +154,67 @@ def test_missing_extracts_fail_with_the_folder_named(spark, tmp_path):
     with pytest.raises(LandingError, match=r"no .*customers/dt=<day> folder for 2024-01-02 \.\. 2024-01-05"):
         run_ingest(spark, _opts(tmp_path, dt.date(2024, 1, 5), "range", date_from=dt.date(2024, 1, 2)))
     assert not (tmp_path / "silver").exists()
+
+
+def test_a_range_applies_the_rules_per_extract_as_daily_runs_do(spark, tmp_path):
+    """One pass over several extracts: duplicates and conflicting ids are per extract, so the same customer
+    in two extracts (identical or changed) is neither; silver and records equal those of daily runs."""
+    jan = (
+        HEADER
+        + "C1,2023-05-02,France,organic,none,a@x.fr,A,Rue 1\n"
+        + "C1,2023-05-02,France,organic,none,a@x.fr,A,Rue 1\n"  # a duplicate within January
+        + "C2,2023-06-01,Spain,email,none,b@x.es,B,Calle 2\n"
+    )
+    feb = (
+        HEADER
+        + "C1,2023-05-02,France,organic,none,a@x.fr,A,Rue 1\n"  # the same row as January's: kept
+        + "C2,2023-06-01,Spain,email,gold,b@x.es,B,Calle 2\n"  # changed since January: kept
+        + "C3,2023-07-01,Italy,ads,none,c@x.it,C,Via 3\n"
+        + "C3,2023-07-01,Italy,ads,gold,c@x.it,C,Via 3\n"  # two different C3 rows in February: conflict
+    )
+    ranged, daily = tmp_path / "ranged", tmp_path / "daily"
+    for root in (ranged, daily):
+        _land(root, "2024-01-01", jan)
+        _land(root, "2024-02-01", feb)
+    total = run_ingest(spark, _opts(ranged, dt.date(2024, 2, 1), "bf", date_from=dt.date(2024, 1, 1)))
+    assert (
+        total["landed_rows"],
+        total["silver_rows"],
+        total["quarantined_rows"],
+        total["duplicates_removed"],
+    ) == (
+        7,
+        4,
+        2,
+        1,
+    )
+    records = {
+        d: run_ingest(spark, _opts(daily, dt.date.fromisoformat(d), "day"))
+        for d in ("2024-01-01", "2024-02-01")
+    }
+    assert records["2024-02-01"]["quarantined_by_reason"] == {"conflicting_customer_id": 2}
+    assert _silver(spark, ranged) == _silver(spark, daily)
+    assert set(_silver(spark, ranged)) == {
+        ("2024-01-01", "C1"),
+        ("2024-01-01", "C2"),
+        ("2024-02-01", "C1"),
+        ("2024-02-01", "C2"),
+    }
+    for day, record in records.items():
+        in_range = json.loads(
+            (ranged / f"reports/reconciliation/ingest_customers/dt={day}/bf.json").read_text()
+        )
+        keys = (
+            "landed_rows",
+            "silver_rows",
+            "quarantined_rows",
+            "quarantined_by_reason",
+            "duplicates_removed",
+        )
+        assert {k: in_range[k] for k in keys} == {k: record[k] for k in keys}
+        assert in_range["balanced"] and in_range["extract_date"] == day
+    quarantine = spark.read.parquet(str(ranged / "quarantine/customers")).collect()
+    assert sorted((r["dt"].isoformat(), r["reason"]) for r in quarantine) == [
+        ("2024-02-01", "conflicting_customer_id"),
+        ("2024-02-01", "conflicting_customer_id"),
+    ]

@@ -3,6 +3,7 @@
  * evaluation, what to notify and whether to retrain. The numbers come from Athena (sql/monitoring/*.sql): only
  * aggregates reach this code, whatever the size of the data. docs/runbooks/proxy-drop.md, drift-alert.md.
  */
+import { DRIFT_PREDICTION_FEATURE } from '../../lib/contracts/drift-features.js';
 import { type ResultRecord, resultNumber } from '../shared/athena-results.js';
 import type { MonitoringMetricRow } from '../shared/monitoring-metrics.js';
 
@@ -345,6 +346,8 @@ export interface DriftLike {
 export interface RetrainingSettings {
   enabled: boolean;
   prediction_psi: number;
+  /** A Medium drift of a monitored input feature (not the prediction) also asks for a retraining run. */
+  on_input_drift: boolean;
   cooldown_hours: number;
 }
 
@@ -372,7 +375,8 @@ export interface Decision {
  * What to notify and whether to retrain. Every drifted feature (Low or Medium) fires at its severity; every other
  * feature sends `resolved`, so the alert router clears a condition that no longer holds (it ignores a resolve for a
  * condition it never saw). The proxy fires Medium on a drop and resolves when judged without one. Retraining is
- * asked for when prediction PSI exceeds retraining.prediction_psi or the proxy dropped, if enabled.
+ * asked for when prediction PSI exceeds retraining.prediction_psi, the proxy dropped, or (on_input_drift) a
+ * monitored input feature drifts at Medium, if enabled.
  */
 export function decide(
   drift: DriftLike,
@@ -419,13 +423,22 @@ export function decide(
     );
   }
   if (proxy.status === 'judged' && proxy.severity === 'medium') reasons.push(proxy.reason);
+  if (retraining.on_input_drift) {
+    const medium = Object.entries(drift.features)
+      .filter(([feature, d]) => feature !== DRIFT_PREDICTION_FEATURE && d.severity === 'medium')
+      .map(([feature, d]) => `${feature} ${d.psi.toFixed(3)}`)
+      .sort();
+    if (medium.length > 0) {
+      reasons.push(`Medium input drift (PSI above ${thresholds.psi_medium}): ${medium.join(', ')}`);
+    }
+  }
   const retrain = retraining.enabled && reasons.length > 0;
   return {
     notifications,
     retrain,
     retrain_reason:
       reasons.length === 0
-        ? 'no prediction drift and no proxy drop'
+        ? 'no prediction drift, no proxy drop and no Medium input drift'
         : retraining.enabled
           ? reasons.join('; ')
           : `retraining disabled by config (would retrain: ${reasons.join('; ')})`,

@@ -64,6 +64,7 @@ export const monitoringEventSchema = z.discriminatedUnion('action', [
     retraining: z.strictObject({
       enabled: z.boolean(),
       prediction_psi: z.number().min(0),
+      on_input_drift: z.boolean(),
       cooldown_hours: z.int().min(1),
     }),
   }),

@@ -197,6 +197,12 @@ export const environmentConfigSchema = z
             enabled: z.boolean(),
             /** Prediction PSI above which a retraining run starts. */
             predictionPsi: z.number().min(0),
+            /**
+             * Also start one when a monitored input feature drifts at Medium (PSI above the drift psiMedium): the
+             * population the champion was trained on has moved; the retraining takes the latest matured cutoffs and
+             * the gates decide whether the challenger is better.
+             */
+            onInputDrift: z.boolean(),
             /** Hours after a triggered retraining during which no other one starts (no retraining loop). */
             cooldownHours: positiveInt,
           })

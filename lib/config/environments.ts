@@ -45,7 +45,7 @@ const monitoring = {
   drift: { psiLow: 0.1, psiMedium: 0.25 },
   proxy: { windowDays: 30, maxCorrelationDrop: 0.2, minCustomers: 50 },
   maturedAfterDays: 365,
-  retraining: { enabled: true, predictionPsi: 0.25, cooldownHours: 168 },
+  retraining: { enabled: true, predictionPsi: 0.25, onInputDrift: true, cooldownHours: 168 },
 };
 
 /**

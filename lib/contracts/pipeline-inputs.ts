@@ -164,6 +164,8 @@ export const monitoringSettingsSchema = z.strictObject({
     enabled: z.boolean(),
     /** Prediction PSI above which a retraining run starts. */
     prediction_psi: z.number().min(0),
+    /** Also on a Medium drift of a monitored input feature. */
+    on_input_drift: z.boolean(),
     /** Hours after a triggered retraining during which no other one starts. */
     cooldown_hours: posInt('hours'),
   }),
@@ -270,7 +272,7 @@ export const LOCAL_PIPELINE_SETTINGS: PipelineSettings = {
     drift: { psi_low: 0.1, psi_medium: 0.25 },
     proxy: { window_days: 30, max_correlation_drop: 0.2, min_customers: 50 },
     matured_after_days: 365,
-    retraining: { enabled: true, prediction_psi: 0.25, cooldown_hours: 168 },
+    retraining: { enabled: true, prediction_psi: 0.25, on_input_drift: true, cooldown_hours: 168 },
   },
   'campaign-experiment': {
     canary_share: 0.05,

@@ -2,7 +2,7 @@
  * `npm run demo`: the whole MLOps loop on the local runtime, offline, through the real state machines.
  *
  *   period "steady" (three years of history)
- *     1 generate      a shop of N customers (datagen), 42 months, the drift-channel scenario from the 37th month
+ *     1 generate      a shop of N customers (datagen), 43 months, the drift-channel scenario from 2025-01-02
  *     2 data-pipeline ingest, quality gate, sessionize, customers, four feature snapshots
  *     3 training      training set, XGBoost with tuning trials, evaluation, the gates, registration (Staging)
  *     4 promotion     approval in the registry -> the promotion pipeline (bootstrap: the first Production model)
@@ -21,10 +21,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { normalizeAlert } from '../../lib/contracts/alerts.js';
 import { completeCampaign, readTokenRecord } from '../cli/campaign-command.js';
 import { DEFAULT_GROUP, modelsMain } from '../cli/models-command.js';
 import { dispatchEvents, eventsLogOffset, eventsSince } from '../events.js';
-import { normalizeAlert } from '../../lib/contracts/alerts.js';
 import { listPackages, packageView } from '../integrations/durable.js';
 import { MAX_TUNING_JOBS_ENV } from '../integrations/sagemaker-tuning.js';
 import { waitingTask } from '../integrations/task-token.js';
@@ -523,6 +523,8 @@ export class Demo {
     );
 
     let retrainingExecution: string | undefined;
+    // the executions this stage starts (monitoring, and the retraining and shadow it may start), not earlier ones
+    const firstExecution = this.progress.executions.length;
     await this.stage('batch-scoring', period, `every customer at ${t.scoring2}, then monitoring`, () =>
       this.tracked(period, async () => {
         const { result, dispatched } = await this.execute('batch-scoring', 'demo-scoring-drift', {
@@ -532,13 +534,19 @@ export class Demo {
         this.scored(result.output);
         this.recordMonitoring(period, dispatched);
         this.readAlerts(period);
-        const training = this.progress.executions.filter((e) => e.stateMachine === 'training-pipeline').pop();
+        const training = this.progress.executions
+          .slice(firstExecution)
+          .filter((e) => e.stateMachine === 'training-pipeline')
+          .pop();
         retrainingExecution = training?.execution;
       }),
     );
     this.monitoringStage(period);
     const nested = (sm: string, name: string): void => {
-      const run = this.progress.executions.filter((e) => e.stateMachine === sm).pop();
+      const run = this.progress.executions
+        .slice(firstExecution)
+        .filter((e) => e.stateMachine === sm)
+        .pop();
       this.stages.push({
         name,
         period,

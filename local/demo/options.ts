@@ -134,8 +134,9 @@ export function demoTimeline(): DemoTimeline {
   ].sort();
   return {
     start: '2022-01-01',
-    // the same shop with or without --skip-drift: the first period is identical either way
-    months: 42,
+    // the same shop with or without --skip-drift: the first period is identical either way. 43 months: the second
+    // scoring day (2025-07-01) is a delivery day with transactions (the period's last day is 2025-07-31)
+    months: 43,
     steadyMonths: 36,
     // the day after the first scoring cutoff: the first period's last delivery day is still the unchanged shop
     driftStart: '2025-01-02',

@@ -1,12 +1,13 @@
 """Drift baseline of a model, fixed when it is evaluated (decisions 0030, 0035).
 
-The evaluation processing job calls ``write_baseline`` with the model and the test channel: from the rows of the
-test snapshot (the latest cutoff the model was judged on, the population closest to the one it will score) in the
-monitored population (customers with a purchase in the ``active_window_days`` before the cutoff, as
-sql/monitoring/drift_bins.sql selects them), it bins every monitored feature (drift_features.json, exported from
-lib/contracts/drift-features.ts) and the model's ``predicted_revenue_12m`` on those rows, and writes one CSV,
-``<model_version>.csv``, that the job uploads to ``s3://<gold>/drift_baselines/`` (lake table
-``drift_baselines``; sql/monitoring/drift_bins.sql reads it).
+The evaluation processing job calls ``write_baseline`` with the model and the test channel: from the rows of
+the test snapshot (the latest cutoff the model was judged on, the population closest to the one it will
+score) in the monitored population (customers with a purchase in the ``active_window_days`` before the
+cutoff, as sql/monitoring/drift_bins.sql selects them), it bins every monitored feature
+(drift_features.json, exported from lib/contracts/drift-features.ts) and the model's
+``predicted_revenue_12m`` on those rows, and writes one CSV, ``<model_version>.csv``, that the job uploads
+to ``s3://<gold>/drift_baselines/`` (lake table ``drift_baselines``; sql/monitoring/drift_bins.sql reads
+it).
 
 Numeric features: the edges are the distinct values, above the minimum, of the quantiles at 0, 0.1, ..., 0.9
 (``numpy.quantile``, linear interpolation): bin i is [edge(i-1), edge(i)), the first open below (-1e308),
@@ -44,7 +45,8 @@ COLUMNS: list[str] = list(CONTRACT["baseline_columns"])
 
 
 class DriftBaselineError(Exception):
-    """The rows cannot give a baseline (no rows, none in the monitored population, a monitored feature missing)."""
+    """The rows cannot give a baseline (no rows, none in the monitored population, a monitored feature
+    missing)."""
 
 
 def numeric_edges(values: Any) -> list[float]:
@@ -140,15 +142,15 @@ def monitored(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def compute_baseline(model: CLVModel, raw: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """The model's baseline on the rows of the latest cutoff of a channel (those its input checks accept) in the
-    monitored population."""
+    """The model's baseline on the rows of the latest cutoff of a channel (those its input checks
+    accept) in the monitored population."""
     latest, cutoff = latest_cutoff_rows(raw)
     ok, bad = frames.check_rows(latest, model.spec, require_labels=False)
     active = monitored(ok)
     if len(active) == 0:
         raise DriftBaselineError(
-            f"no valid rows of the monitored population (a purchase in the {ACTIVE_WINDOW_DAYS} days before the "
-            f"cutoff) at cutoff {cutoff} ({len(ok)} valid, {len(bad)} rejected)"
+            f"no valid rows of the monitored population (a purchase in the {ACTIVE_WINDOW_DAYS} days "
+            f"before the cutoff) at cutoff {cutoff} ({len(ok)} valid, {len(bad)} rejected)"
         )
     predictions = model.predict(active)["predicted_revenue_12m"].to_numpy(float)
     frame = baseline_rows(active, predictions, model.model_version)
@@ -161,7 +163,8 @@ def compute_baseline(model: CLVModel, raw: pd.DataFrame) -> tuple[pd.DataFrame, 
 
 
 def write_baseline(model: CLVModel, channel: str | Path, out_dir: str | Path) -> Path:
-    """Computes the baseline from a channel (the evaluation's test channel) and writes <out_dir>/<model_version>.csv."""
+    """Computes the baseline from a channel (the evaluation's test channel) and writes
+    <out_dir>/<model_version>.csv."""
     frame, info = compute_baseline(model, frames.read_channel(channel))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -1,16 +1,16 @@
 """Evaluation entry point: a trained model + a held-out later snapshot -> evaluation.json, fairness.json and
 model_card.md.
 
-Paths: --model-dir (a directory with the artefacts or with model.tar.gz; default $SM_CHANNEL_MODEL),
---test (CSV/Parquet files of the test snapshot with labels; default $SM_CHANNEL_TEST), --output-dir
-(default $SM_OUTPUT_DATA_DIR). Optional --champion-dir: the Production model's artefacts (model.tar.gz),
-evaluated on the SAME test snapshot into the report's `champion` section (without it the section says there is
-no champion; a champion that cannot be loaded or evaluated is recorded as an error: the gate fails it).
+Paths: --model-dir (a directory with the artefacts or with model.tar.gz; default $SM_CHANNEL_MODEL), --test
+(CSV/Parquet files of the test snapshot with labels; default $SM_CHANNEL_TEST), --output-dir (default
+$SM_OUTPUT_DATA_DIR). Optional --champion-dir: the Production model's artefacts (model.tar.gz), evaluated on
+the SAME test snapshot into the report's `champion` section (without it the section says there is no
+champion; a champion that cannot be loaded or evaluated is recorded as an error: the gate fails it).
 --champion-model-package-arn records which package it was. --min-slice-customers: the fairness slice minimum
 (the gate's fairness_min_slice_customers). Prints `test:rmse=...;` lines for metric definitions.
---drift-baseline-dir: the model's drift baseline, fixed on the test snapshot's rows of the monitored population,
-is written to <drift-baseline-dir>/<model_version>.csv (drift_baseline.py, decisions 0030 and 0035), which the job
-uploads to the gold drift_baselines/ table.
+--drift-baseline-dir: the model's drift baseline, fixed on the test snapshot's rows of the monitored
+population, is written to <drift-baseline-dir>/<model_version>.csv (drift_baseline.py, decisions 0030 and
+0035), which the job uploads to the gold drift_baselines/ table.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""The churn head's own min_child_weight: the revenue head's value (what tuning for revenue Gini picks) must not
-forbid the churn head's splits on a small training set (the demo's tuned model once had a constant churn
+"""The churn head's own min_child_weight: the revenue head's value (what tuning for revenue Gini picks) must
+not forbid the churn head's splits on a small training set (the demo's tuned model once had a constant churn
 probability, AUC 0.5, and the gate rightly rejected it)."""
 
 import pytest
@@ -12,7 +12,9 @@ from conftest import synthetic_snapshot
 def _churn_auc(spec, **hp) -> float:
     tr, _ = frames.check_rows(synthetic_snapshot(spec, "2024-01-01", 212, 1), spec, require_labels=True)
     va, _ = frames.check_rows(synthetic_snapshot(spec, "2024-03-01", 300, 2), spec, require_labels=True)
-    params = Hyperparameters(num_round=30, churn_num_round=60, early_stopping_rounds=10, horizon_days=91, **hp)
+    params = Hyperparameters(
+        num_round=30, churn_num_round=60, early_stopping_rounds=10, horizon_days=91, **hp
+    )
     return train(tr, va, spec, params, log=lambda *_: None).metrics["churn"]["validation"]["auc"]
 
 

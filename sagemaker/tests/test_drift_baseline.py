@@ -1,10 +1,11 @@
 """The drift baseline (drift_baseline.py): decile edges by hand, constant and mostly-zero features,
-categories with __other__ and NULL, and the file the evaluation job writes (evaluate_entry --drift-baseline-dir, from the test channel)."""
+categories with __other__ and NULL, and the file the evaluation job writes (evaluate_entry
+--drift-baseline-dir, from the test channel)."""
 
 import json
-from types import SimpleNamespace
 import math
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd

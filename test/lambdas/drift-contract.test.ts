@@ -68,9 +68,7 @@ describe('training pipeline: the evaluation job fixes the drift baseline, the re
       expect(p.ProcessingInputs.find((i) => i.InputName === 'test')?.S3Input).toMatchObject({
         LocalPath: '/opt/ml/processing/test',
       });
-      expect(p.AppSpecification['ContainerArguments.$']).toContain(
-        "'--test', '/opt/ml/processing/test',",
-      );
+      expect(p.AppSpecification['ContainerArguments.$']).toContain("'--test', '/opt/ml/processing/test',");
       expect(p.AppSpecification['ContainerArguments.$']).toContain(
         "'--drift-baseline-dir', '/opt/ml/processing/drift_baseline'",
       );

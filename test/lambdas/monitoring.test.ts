@@ -101,7 +101,7 @@ describe('judgeProxy', () => {
 
 describe('decide', () => {
   const thresholds = { psi_low: 0.1, psi_medium: 0.25 };
-  const retraining = { enabled: true, prediction_psi: 0.25, cooldown_hours: 168 };
+  const retraining = { enabled: true, prediction_psi: 0.25, on_input_drift: false, cooldown_hours: 168 };
   const calm = {
     status: 'judged' as const,
     severity: 'none' as const,
@@ -150,6 +150,25 @@ describe('decide', () => {
     const off = decide({ features: {}, prediction_psi: 0.9 }, drop, thresholds, { ...retraining, enabled: false });
     expect(off.retrain).toBe(false);
     expect(off.retrain_reason).toMatch(/^retraining disabled by config/);
+  });
+
+  it('with on_input_drift, a Medium input drift retrains; Low, or a drifting prediction alone below its own threshold, does not', () => {
+    const onInput = { ...retraining, on_input_drift: true };
+    const drift = (severity: 'none' | 'low' | 'medium', predictionSeverity: 'none' | 'low' | 'medium' = 'none') => ({
+      features: {
+        acquisition_channel: { psi: severity === 'medium' ? 0.845 : severity === 'low' ? 0.2 : 0.01, severity },
+        predicted_revenue_12m: { psi: predictionSeverity === 'medium' ? 0.24 : 0.01, severity: predictionSeverity },
+      },
+      prediction_psi: predictionSeverity === 'medium' ? 0.24 : 0.01,
+    });
+    expect(decide(drift('medium'), calm, thresholds, onInput)).toMatchObject({
+      retrain: true,
+      retrain_reason: 'Medium input drift (PSI above 0.25): acquisition_channel 0.845',
+    });
+    expect(decide(drift('low'), calm, thresholds, onInput).retrain).toBe(false);
+    // the prediction feature is judged by retraining.prediction_psi only, not as an input
+    expect(decide(drift('none', 'medium'), calm, thresholds, onInput).retrain).toBe(false);
+    expect(decide(drift('medium'), calm, thresholds, retraining).retrain).toBe(false);
   });
 });
 

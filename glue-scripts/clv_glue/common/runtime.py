@@ -22,6 +22,10 @@ from pyspark.sql import SparkSession
 
 SPARK_MASTER_ENV = "CLV_SPARK_MASTER"
 SPARK_DRIVER_MEMORY_ENV = "CLV_SPARK_DRIVER_MEMORY"
+SPARK_JAVA_OPTIONS_ENV = "CLV_SPARK_JAVA_OPTIONS"
+# A job of the local runtime is one short-lived JVM on a shared two-core machine: the C2 JIT compiler and
+# G1's concurrent threads cost more CPU than they give back (about 30 % of a features job's CPU time).
+LOCAL_JAVA_OPTIONS = "-XX:+UseSerialGC -XX:TieredStopAtLevel=1"
 
 
 def in_glue() -> bool:
@@ -80,6 +84,27 @@ class JobContext:
             self.glue_job.commit()
 
 
+def local_spark_conf(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The local SparkSession's settings (Glue ignores them: it builds its own session). Each one is measured
+    in docs/benchmarks.md ("Glue jobs in local mode")."""
+    environ = os.environ if env is None else env
+    return {
+        "spark.driver.memory": environ.get(SPARK_DRIVER_MEMORY_ENV, "2g"),
+        "spark.driver.extraJavaOptions": environ.get(SPARK_JAVA_OPTIONS_ENV, LOCAL_JAVA_OPTIONS),
+        "spark.ui.enabled": "false",
+        # The console progress bar only fills the job logs the local runtime keeps.
+        "spark.ui.showConsoleProgress": "false",
+        "spark.sql.shuffle.partitions": "8",
+        # List folders on the driver: above 32 paths (a backfill reads one dt= folder per day)
+        # Spark lists them with a distributed job, one task per folder, slow in local mode.
+        "spark.sql.sources.parallelPartitionDiscovery.threshold": "100000",
+        # Landing days are many small gzip files: at the default 4 MiB "open cost" per file Spark splits a
+        # backfill's read into ~60 tasks of ~30 files; at 128 KiB a few tasks read them, with far less task
+        # scheduling and deserialization on two cores (each gzip file is still read whole by one task).
+        "spark.sql.files.openCostInBytes": str(128 * 1024),
+    }
+
+
 def start_job(app_name: str, args: Mapping[str, Any]) -> JobContext:
     """The SparkSession of a run: from a GlueContext in Glue, else local. Session time zone UTC."""
     if in_glue():
@@ -95,17 +120,10 @@ def start_job(app_name: str, args: Mapping[str, Any]) -> JobContext:
         # Python workers must use this interpreter (the venv with pandas/pyarrow), not whatever
         # `python3` is on PATH.
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-        spark = (
-            SparkSession.builder.appName(app_name)
-            .master(os.environ.get(SPARK_MASTER_ENV, "local[*]"))
-            .config("spark.driver.memory", os.environ.get(SPARK_DRIVER_MEMORY_ENV, "2g"))
-            .config("spark.ui.enabled", "false")
-            .config("spark.sql.shuffle.partitions", "8")
-            # List folders on the driver: above 32 paths (a backfill reads one dt= folder per day)
-            # Spark lists them with a distributed job, one task per folder, slow in local mode.
-            .config("spark.sql.sources.parallelPartitionDiscovery.threshold", "100000")
-            .getOrCreate()
-        )
+        builder = SparkSession.builder.appName(app_name).master(os.environ.get(SPARK_MASTER_ENV, "local[*]"))
+        for key, value in local_spark_conf().items():
+            builder = builder.config(key, value)
+        spark = builder.getOrCreate()
         spark.sparkContext.setLogLevel("WARN")
         job = None
     spark.conf.set("spark.sql.session.timeZone", "UTC")

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from pyspark.sql import SparkSession
 
 from clv_glue.common.paths import resolve_uri
+from clv_glue.common.runtime import start_job
 from clv_glue.features import contract as C  # noqa: N812
 from clv_glue.features.build import (
     build_features,
@@ -158,11 +159,10 @@ def run(spark: SparkSession, args: argparse.Namespace, *, now: dt.datetime | Non
 
 def main(argv: Sequence[str]) -> SnapshotRecord:
     args = parse_args(argv)
-    spark = (
-        SparkSession.builder.appName(f"build_features-{args.run_id}")
-        .config("spark.sql.session.timeZone", "UTC")
-        .getOrCreate()
-    )
-    record = run(spark, args)
+    # One session factory for every job (clv_glue.common.runtime): GlueContext in Glue; locally the
+    # tuned local session (driver-side partition listing, few shuffle partitions, UTC).
+    ctx = start_job("build_features", {"JOB_NAME": "build_features", "run_id": args.run_id})
+    record = run(ctx.spark, args)
+    ctx.commit()
     print(record.to_json(), end="")
     return record

@@ -22,7 +22,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F  # noqa: N812
 
 from clv_glue.common.contracts import Layout, ReferenceData
-from clv_glue.common.pii import hmac_column, normalize_email, normalize_text
+from clv_glue.common.pii import hmac_column, normalize_email, normalize_text, with_hmac_key
 from clv_glue.common.quality import blank_to_null, check_balance, require_utc_session, tag_reasons
 from clv_glue.ingest.landing import (
     CORRUPT_COL,
@@ -211,7 +211,7 @@ def finish_silver(
         capped = F.coalesce(F.abs(F.col("amount_raw")) > cap_col, F.lit(False))
         amount = F.when(capped, F.signum("amount_raw") * cap_col).otherwise(F.col("amount_raw"))
     ingest_dt = ingest_date if isinstance(ingest_date, Column) else F.lit(ingest_date)
-    return priced.select(
+    return with_hmac_key(priced, salt).select(
         "invoice_id",
         "customer_id",
         "invoice_ts",
@@ -228,8 +228,8 @@ def finish_silver(
         capped.alias("is_outlier_capped"),
         "country",
         "channel",
-        hmac_column(normalize_email(F.col("email")), salt).alias("email_hash"),
-        hmac_column(normalize_text(F.col("name")), salt).alias("name_hash"),
+        hmac_column(normalize_email(F.col("email"))).alias("email_hash"),
+        hmac_column(normalize_text(F.col("name"))).alias("name_hash"),
         F.col(SOURCE_FILE_COL).alias("source_file"),
         F.lit(run_id).alias("ingest_run_id"),
         "dt",

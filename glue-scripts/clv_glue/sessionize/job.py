@@ -158,12 +158,41 @@ def tag_duplicates(tagged: DataFrame) -> DataFrame:
     return tagged.withColumn("is_duplicate", F.col("reason").isNull() & (rank > 1))
 
 
+# What the job reads of the tagged lines once they are cached: the counts, the valid events' columns and the
+# quarantine's. The other parsed fields are dropped and the raw line is kept for rejected lines only, so the
+# cache holds about half the bytes (with the raw line of every event the JVM spent more time in garbage
+# collection than in the work at 20,000 customers).
+CACHED_COLUMNS = (
+    "delivery_dt",
+    "source_file",
+    "reason",
+    "reasons",
+    "is_duplicate",
+    "event_id",
+    "event_type",
+    "event_ts_parsed",
+    "session_id",
+    "customer_id",
+    "anonymous_id",
+    "device",
+    "country",
+)
+
+
+def cached_lines(tagged: DataFrame) -> DataFrame:
+    """The tagged lines as the job caches them (persisted): CACHED_COLUMNS, and `value` only where a line is
+    rejected (null otherwise)."""
+    return tagged.select(
+        *CACHED_COLUMNS, F.when(F.col("reason").isNotNull(), F.col("value")).alias("value")
+    ).persist()
+
+
 def run_sessionize(spark: SparkSession, opts: SessionizeOptions) -> dict[str, Any]:
     if opts.date_from is not None:
         return run_sessionize_range(spark, opts)
     ref = load_reference_data(opts.contracts_dir)
     lines, days = read_event_lines(spark, opts.landing_uri, opts.date)
-    tagged = tag_duplicates(parse_events(lines, ref)).persist()
+    tagged = cached_lines(tag_duplicates(parse_events(lines, ref)))
     try:
         return _run(spark, opts, tagged, days)
     finally:
@@ -307,7 +336,7 @@ def run_sessionize_range(spark: SparkSession, opts: SessionizeOptions) -> dict[s
             F.to_date(F.regexp_extract("source_file", r"/dt=([0-9]{4}-[0-9]{2}-[0-9]{2})/", 1)),
         )
     )
-    tagged = tag_duplicates(parse_events(lines, ref)).persist()
+    tagged = cached_lines(tag_duplicates(parse_events(lines, ref)))
     try:
         in_range = F.col("delivery_dt").between(F.lit(first), F.lit(last))
         counts = tagged.where(in_range).groupBy("delivery_dt", "reason", "is_duplicate").count().collect()

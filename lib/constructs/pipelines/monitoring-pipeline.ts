@@ -32,6 +32,7 @@ export function monitoringSettings(config: EnvironmentConfig): MonitoringSetting
     retraining: {
       enabled: m.retraining.enabled,
       prediction_psi: m.retraining.predictionPsi,
+      on_input_drift: m.retraining.onInputDrift,
       cooldown_hours: m.retraining.cooldownHours,
     },
   };
