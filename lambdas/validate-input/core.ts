@@ -22,6 +22,56 @@ import {
 
 export const SETTINGS_ENV = 'CLV_PIPELINE_SETTINGS';
 
+/**
+ * Local runtime only (CLV_PIPELINE_SETTINGS absent): JSON keyed by pipeline whose values are merged over the local
+ * settings (LOCAL_PIPELINE_SETTINGS), objects key by key, e.g. {"training-pipeline": {"gate": {"min_gini": 0.2}}}:
+ * what an environment's config sets on AWS, for a local "environment" (the demo uses it). The merged settings are
+ * checked with the pipeline's schema like a deployed configuration.
+ */
+export const LOCAL_SETTINGS_ENV = 'CLV_LOCAL_PIPELINE_SETTINGS';
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function deepMerge(base: unknown, over: unknown): unknown {
+  if (!isPlainObject(base) || !isPlainObject(over)) return over;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = deepMerge(base[k], v);
+  return out;
+}
+
+/** The local settings of `pipeline` with the overrides of CLV_LOCAL_PIPELINE_SETTINGS (absent: none). */
+export function localPipelineSettings<P extends PipelineName>(
+  pipeline: P,
+  overrides: string | undefined,
+): PipelineSettings[P] {
+  const base = LOCAL_PIPELINE_SETTINGS[pipeline];
+  if (overrides === undefined || overrides.trim() === '') return base;
+  let json: unknown;
+  try {
+    json = JSON.parse(overrides);
+  } catch (err) {
+    throw new PipelineSettingsError(`${LOCAL_SETTINGS_ENV} is not JSON: ${(err as Error).message}`);
+  }
+  if (!isPlainObject(json)) {
+    throw new PipelineSettingsError(`${LOCAL_SETTINGS_ENV} must be a JSON object keyed by pipeline name`);
+  }
+  const unknown = Object.keys(json).filter((k) => !(k in LOCAL_PIPELINE_SETTINGS));
+  if (unknown.length > 0) {
+    throw new PipelineSettingsError(
+      `${LOCAL_SETTINGS_ENV}: unknown pipeline(s) ${unknown.join(', ')} (known: ${Object.keys(LOCAL_PIPELINE_SETTINGS).join(', ')})`,
+    );
+  }
+  if (json[pipeline] === undefined) return base;
+  const parsed = pipelineSettingsSchemas[pipeline].safeParse(deepMerge(base, json[pipeline]));
+  if (!parsed.success) {
+    throw new PipelineSettingsError(
+      `${LOCAL_SETTINGS_ENV} gives invalid ${pipeline} settings: ${z.prettifyError(parsed.error)}`,
+    );
+  }
+  return parsed.data as PipelineSettings[P];
+}
+
 export const validateInputEventSchema = z.strictObject({
   pipeline: pipelineNameSchema,
   input: z.unknown(),
@@ -53,8 +103,9 @@ export function parseEvent(event: unknown): ValidateInputEvent {
 export function pipelineSettings<P extends PipelineName>(
   pipeline: P,
   envValue: string | undefined,
+  localOverrides?: string,
 ): PipelineSettings[P] {
-  if (envValue === undefined || envValue === '') return LOCAL_PIPELINE_SETTINGS[pipeline];
+  if (envValue === undefined || envValue === '') return localPipelineSettings(pipeline, localOverrides);
   let json: unknown;
   try {
     json = JSON.parse(envValue);
@@ -77,8 +128,9 @@ export function validateInput(
   event: unknown,
   envValue: string | undefined,
   now: Date = new Date(),
+  localOverrides?: string,
 ): PipelineNormalizedInput[PipelineName] {
   const { pipeline, input, execution_name } = parseEvent(event);
-  const settings = pipelineSettings(pipeline, envValue);
+  const settings = pipelineSettings(pipeline, envValue, localOverrides);
   return parsePipelineInput(pipeline, input, settings, now, execution_name);
 }

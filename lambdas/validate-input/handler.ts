@@ -5,12 +5,12 @@
 import type { PipelineName, PipelineNormalizedInput } from '../../lib/contracts/pipeline-inputs.js';
 import { withPowertools } from '../shared/middleware.js';
 import { logger } from '../shared/powertools.js';
-import { SETTINGS_ENV, validateInput } from './core.js';
+import { LOCAL_SETTINGS_ENV, SETTINGS_ENV, validateInput } from './core.js';
 
 export const handler = withPowertools(async (event: unknown): Promise<PipelineNormalizedInput[PipelineName]> => {
   const pipeline = (event as { pipeline?: unknown } | null)?.pipeline;
   try {
-    const output = validateInput(event, process.env[SETTINGS_ENV]);
+    const output = validateInput(event, process.env[SETTINGS_ENV], new Date(), process.env[LOCAL_SETTINGS_ENV]);
     logger.info('pipeline input valid', { pipeline, output });
     return output;
   } catch (err) {

@@ -21,6 +21,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { LOCAL_SETTINGS_ENV } from '../../lambdas/validate-input/core.js';
 import { normalizeAlert } from '../../lib/contracts/alerts.js';
 import { completeCampaign, readTokenRecord } from '../cli/campaign-command.js';
 import { DEFAULT_GROUP, modelsMain } from '../cli/models-command.js';
@@ -44,7 +45,9 @@ const CAMPAIGN_ID = 'demo-canary';
 /** Severities that are alerts (info messages are notices: a shadow passed, a campaign exported). */
 const ALERT_SEVERITIES = new Set(['low', 'medium', 'high']);
 /**
- * Gates the demo sets in its training input (every other threshold keeps the environment's default):
+ * Gates of the demo's local "environment" (CLV_LOCAL_PIPELINE_SETTINGS, what an environment's config sets on AWS),
+ * so that the hand-started training and the retraining the monitoring starts judge alike; every other threshold
+ * keeps the local default:
  * - min_gini 0.2: the production minimum is 0.3 (lib/config/environments.ts); a demo shop is small;
  * - fairness_min_ratio 0.3: the fairness gate compares mean predicted CLV between the lowest and highest country
  *   and acquisition-channel slice (default minimum 0.8). The generator plants real spend differences between
@@ -339,6 +342,13 @@ export class Demo {
     fs.mkdirSync(o.out, { recursive: true });
     fs.mkdirSync(o.root, { recursive: true });
     let failure: Error | undefined;
+    const savedSettings = process.env[LOCAL_SETTINGS_ENV];
+    // in-process Lambda handlers read process.env, child processes this.env: both get the demo's gates
+    const settings = JSON.stringify({
+      'training-pipeline': { gate: { min_gini: MIN_GINI, fairness_min_ratio: MIN_FAIRNESS_RATIO } },
+    });
+    process.env[LOCAL_SETTINGS_ENV] = settings;
+    this.env[LOCAL_SETTINGS_ENV] = settings;
     try {
       await this.steadyPeriod();
       if (o.skipDrift) {
@@ -352,6 +362,8 @@ export class Demo {
       failure = err as Error;
       this.progress.line(`\n✗ demo failed: ${failure.message}`);
     }
+    if (savedSettings === undefined) delete process.env[LOCAL_SETTINGS_ENV];
+    else process.env[LOCAL_SETTINGS_ENV] = savedSettings;
     const peak = memory.stop();
     const summary = await writeSummary(this, {
       seconds: (Date.now() - started) / 1000,
@@ -433,7 +445,6 @@ export class Demo {
           this.execute('training-pipeline', 'demo-training', {
             ...t.training,
             tune: true,
-            gate: { min_gini: MIN_GINI, fairness_min_ratio: MIN_FAIRNESS_RATIO },
           } as Json),
         );
         this.evaluation('demo-training', 'first champion (steady period)');

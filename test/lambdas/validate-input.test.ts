@@ -74,6 +74,37 @@ describe('validate-input core', () => {
     expect(pipelineSettings('data-pipeline', '')).toBe(LOCAL_PIPELINE_SETTINGS['data-pipeline']);
   });
 
+  it('local overrides (CLV_LOCAL_PIPELINE_SETTINGS) merge key by key over the local settings, checked by the schema', () => {
+    const overrides = JSON.stringify({ 'training-pipeline': { gate: { min_gini: 0.2, fairness_min_ratio: 0.3 } } });
+    const merged = pipelineSettings('training-pipeline', undefined, overrides);
+    expect(merged.gate).toEqual({
+      ...LOCAL_PIPELINE_SETTINGS['training-pipeline'].gate,
+      min_gini: 0.2,
+      fairness_min_ratio: 0.3,
+    });
+    expect(merged.rolling_cutoffs).toEqual(LOCAL_PIPELINE_SETTINGS['training-pipeline'].rolling_cutoffs);
+    // another pipeline is untouched; a deployed configuration (CLV_PIPELINE_SETTINGS) ignores the local overrides
+    expect(pipelineSettings('data-pipeline', undefined, overrides)).toBe(LOCAL_PIPELINE_SETTINGS['data-pipeline']);
+    const deployed = { ...LOCAL_PIPELINE_SETTINGS['training-pipeline'], tune: true };
+    expect(pipelineSettings('training-pipeline', JSON.stringify(deployed), overrides).gate.min_gini).toBe(
+      LOCAL_PIPELINE_SETTINGS['training-pipeline'].gate.min_gini,
+    );
+  });
+
+  it.each([
+    ['not JSON', '{', 'CLV_LOCAL_PIPELINE_SETTINGS is not JSON'],
+    ['not an object', '[1]', 'must be a JSON object keyed by pipeline name'],
+    ['an unknown pipeline', '{"scoring": {}}', 'unknown pipeline(s) scoring'],
+    [
+      'a value out of range',
+      '{"training-pipeline": {"gate": {"min_gini": "high"}}}',
+      'invalid training-pipeline settings',
+    ],
+  ])('bad local overrides (%s) are a configuration error naming the variable', (_, value, message) => {
+    expect(() => pipelineSettings('training-pipeline', undefined, value)).toThrow(PipelineSettingsError);
+    expect(() => pipelineSettings('training-pipeline', undefined, value)).toThrow(message);
+  });
+
   it.each([
     ['an unknown pipeline', { pipeline: 'scoring', input: {}, execution_name: 'x' }],
     ['no execution_name', { pipeline: 'data-pipeline', input: {} }],
