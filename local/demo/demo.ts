@@ -266,7 +266,9 @@ export class Demo {
           model_version: after.model_version,
           stage: after.stage,
           from: was,
-          ...(after.metadata.promotion_basis ? { basis: after.metadata.promotion_basis } : {}),
+          ...(after.stage === 'Production' && after.metadata.promotion_basis
+            ? { basis: after.metadata.promotion_basis }
+            : {}),
         });
         this.progress.line(`   registry: v${version} ${after.model_version}: ${was} -> ${after.stage}`);
       }
