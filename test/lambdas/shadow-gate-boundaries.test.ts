@@ -5,7 +5,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  type Comparison,
   degenerateKinds,
   gateInputSchema,
   type PredictionStats,
@@ -13,30 +12,10 @@ import {
   runtimeSeconds,
   type ShadowGateInput,
 } from '../../lambdas/shadow-gate/core.js';
+import { predictionStats, shadowComparison } from './helpers/shadow-gate-fixture.js';
 
-const stats = (over: Partial<PredictionStats> = {}): PredictionStats => ({
-  n: 100,
-  mean: 100,
-  std: 30,
-  min: 1,
-  max: 400,
-  n_nan: 0,
-  n_negative: 0,
-  n_zero: 0,
-  n_distinct: 100,
-  ...over,
-});
-const comparison = (
-  challenger: Partial<PredictionStats> = {},
-  champion: Partial<PredictionStats> = {},
-): Comparison => ({
-  column: 'predicted_revenue_12m',
-  rows_joined: 100,
-  champion: stats(champion),
-  challenger: stats(challenger),
-  rank_correlation: 0.93,
-  top_decile_overlap: 0.8,
-});
+const stats = predictionStats;
+const comparison = shadowComparison;
 const input = (over: Partial<ShadowGateInput> = {}): ShadowGateInput => ({
   thresholds: { max_runtime_increase: 0.1, max_mean_shift: 0.15, runtime_tolerance_seconds: 0 },
   champion: { status: 'Completed', start_time: 1_000_000, end_time: 1_100_000 },

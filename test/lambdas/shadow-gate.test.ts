@@ -5,35 +5,17 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  type Comparison,
   degenerateKinds,
   type PredictionStats,
   runShadowGate,
   type ShadowGateInput,
 } from '../../lambdas/shadow-gate/core.js';
 import { handler } from '../../lambdas/shadow-gate/handler.js';
+import { predictionStats, shadowComparison } from './helpers/shadow-gate-fixture.js';
 
-const stats = (over: Partial<PredictionStats> = {}): PredictionStats => ({
-  n: 100,
-  mean: 100,
-  std: 30,
-  min: 1,
-  max: 400,
-  n_nan: 0,
-  n_negative: 0,
-  n_zero: 0,
-  n_distinct: 100,
-  ...over,
-});
+const stats = predictionStats;
 
-const comparison = (challenger: Partial<PredictionStats> = {}): Comparison => ({
-  column: 'predicted_revenue_12m',
-  rows_joined: 100,
-  champion: stats(),
-  challenger: stats(challenger),
-  rank_correlation: 0.93,
-  top_decile_overlap: 0.8,
-});
+const comparison = shadowComparison;
 
 /** Champion 100 s; challenger `seconds` s (epoch ms as Step Functions serializes SageMaker times). */
 function input(seconds = 100, challenger: Partial<PredictionStats> = {}, tolerance = 0): ShadowGateInput {
